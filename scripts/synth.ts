@@ -1,0 +1,47 @@
+/**
+ * `npm run synth`: writes every stack of the selected environment (PLATFORM_ENV, default dev) to
+ * cdktf.out/stacks/<stack>/cdk.tf.json in one process.
+ *
+ *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>]
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../stacks/lib/config-file.js';
+import { selectedEnvironmentName } from '../stacks/lib/environment.js';
+import { synthesize } from '../stacks/lib/synthesize.js';
+import { repositoryRoot } from './lib/paths.js';
+
+function main(): number {
+  const started = performance.now();
+  let args;
+  try {
+    args = parseArgs({
+      options: { env: { type: 'string' }, stack: { type: 'string', multiple: true }, outdir: { type: 'string' } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>]`);
+    return 2;
+  }
+  const root = repositoryRoot();
+  try {
+    const result = synthesize({
+      root,
+      environmentName: args.env ?? selectedEnvironmentName(),
+      ...(args.stack ? { stacks: args.stack } : {}),
+      ...(args.outdir ? { outdir: args.outdir } : {}),
+    });
+    const ms = Math.round(performance.now() - started);
+    const names = result.synthesized.map((s) => s.name);
+    const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length - 12} more)` : names.join(', ');
+    console.log(`synthesized ${names.length} stack(s) for environment "${result.environment.name}" into ${result.outdir}/stacks in ${ms} ms: ${shown}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`synth failed: invalid configuration (nothing was written)\n${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = main();

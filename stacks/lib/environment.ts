@@ -1,0 +1,181 @@
+/**
+ * The environment file (`environments/<env>.yaml`): the single source of truth for one
+ * deployment of the platform. The zod schema below is the contract: it validates files, types
+ * the rest of the code, and generates `environments/environment.schema.json` for editors.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { z } from 'zod';
+import { cidrContains, cidrsOverlap, isCidr, parseCidr } from '../../modules/network/cidr.js';
+import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYamlFile } from './config-file.js';
+
+export const DEFAULT_ENVIRONMENT = 'dev';
+export const ENVIRONMENT_VARIABLE = 'PLATFORM_ENV';
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const S3_BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+/** The retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+/**
+ * Add-on versions known to work together, per Kubernetes minor version. Confirm with
+ * `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>` before a first
+ * deploy, and override per environment under `addons` when AWS publishes fixes.
+ */
+export const DEFAULT_ADDON_VERSIONS: Readonly<Record<string, AddonVersions>> = {
+  '1.33': {
+    vpcCni: 'v1.20.1-eksbuild.3',
+    coredns: 'v1.12.1-eksbuild.2',
+    kubeProxy: 'v1.33.0-eksbuild.2',
+    podIdentityAgent: 'v1.3.8-eksbuild.2',
+    ebsCsiDriver: 'v1.46.0-eksbuild.1',
+    metricsServer: 'v0.8.0-eksbuild.1',
+  },
+};
+
+const addonVersion = z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, 'an EKS add-on version such as v1.20.1-eksbuild.3');
+
+const AddonVersionsSchema = z.strictObject({
+  vpcCni: addonVersion,
+  coredns: addonVersion,
+  kubeProxy: addonVersion,
+  podIdentityAgent: addonVersion,
+  ebsCsiDriver: addonVersion,
+  metricsServer: addonVersion,
+});
+export type AddonVersions = z.output<typeof AddonVersionsSchema>;
+
+const cidr = (what: string) => z.string().refine(isCidr, `${what}: an IPv4 CIDR block with no host bits set, such as 10.0.0.0/16`);
+
+const SystemNodeGroupSchema = z
+  .strictObject({
+    instanceTypes: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*g[a-z0-9-]*\.[a-z0-9]+$/, 'a Graviton (arm64) instance type such as m7g.large'))
+      .min(1)
+      .default(['m7g.large', 'm6g.large']),
+    minSize: z.number().int().min(1).default(2),
+    desiredSize: z.number().int().min(1).default(2),
+    maxSize: z.number().int().min(1).max(50).default(4),
+    diskSizeGiB: z.number().int().min(20).max(1000).default(50),
+  })
+  .describe('Managed node group for platform controllers (Karpenter, CoreDNS, add-ons, monitoring).');
+
+export const EnvironmentSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'a short lowercase name (2-20 chars: a-z, 0-9, -), such as dev'),
+    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id as a quoted string, such as "111122223333"'),
+    region: z.string().regex(AWS_REGION, 'an AWS region such as us-west-2'),
+    availabilityZones: z.array(z.string()).min(2).max(6),
+    vpcCidr: cidr('vpcCidr'),
+    podCidr: cidr('podCidr'),
+    clusterName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,99}$/, 'an EKS cluster name (1-100 chars, starting with a letter: a-z, A-Z, 0-9, _, -)'),
+    kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'a Kubernetes minor version as a quoted string, such as "1.33"'),
+    stateBucket: z.string().regex(S3_BUCKET_NAME, 'an S3 bucket name (3-63 chars: a-z, 0-9, -)'),
+    adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admins')).min(1).max(20),
+    publicEndpointCidrs: z.array(cidr('publicEndpointCidrs')).max(40).default([]),
+    tags: z.record(z.string().regex(TAG_KEY, 'a tag key (1-128 chars, not starting with aws:)'), z.string().max(256)).default({}),
+    natGateways: z.enum(['one-per-az', 'single']).default('one-per-az').describe('NAT gateways: one per AZ (resilient) or a single one (cheaper, for dev).'),
+    interfaceEndpoints: z
+      .array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a VPC endpoint service short name such as ecr.api'))
+      .default(['ecr.api', 'ecr.dkr', 'sts', 'logs', 'ec2', 'eks', 'eks-auth', 'sqs'])
+      .describe('Interface VPC endpoints (service short names) so nodes and Spark reach AWS APIs without the NAT.'),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), `a CloudWatch retention in days: one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(90)
+      .describe('Retention of platform CloudWatch log groups (control plane, flow logs).'),
+    systemNodeGroup: SystemNodeGroupSchema.default(() => SystemNodeGroupSchema.parse({})),
+    addons: AddonVersionsSchema.partial().default({}).describe('Pinned EKS add-on versions; defaults exist per Kubernetes version.'),
+  })
+  .superRefine((env, ctx) => {
+    env.availabilityZones.forEach((az, i) => {
+      if (!new RegExp(`^${env.region}[a-z]$`).test(az)) {
+        ctx.addIssue({ code: 'custom', path: ['availabilityZones', i], message: `an availability zone of region ${env.region} (such as ${env.region}a)` });
+      }
+    });
+    const seen = new Set<string>();
+    env.availabilityZones.forEach((az, i) => {
+      if (seen.has(az)) ctx.addIssue({ code: 'custom', path: ['availabilityZones', i], message: 'each availability zone listed once' });
+      seen.add(az);
+    });
+    const vpc = parseCidr(env.vpcCidr);
+    if (vpc && (vpc.prefix < 16 || vpc.prefix > 20)) {
+      ctx.addIssue({ code: 'custom', path: ['vpcCidr'], message: 'a VPC CIDR between /16 and /20 (room for node, public and endpoint subnets in up to 6 AZs)' });
+    }
+    const pods = parseCidr(env.podCidr);
+    if (pods) {
+      if (!cidrContains('100.64.0.0/10', env.podCidr)) {
+        ctx.addIssue({ code: 'custom', path: ['podCidr'], message: 'a CIDR inside 100.64.0.0/10 (the carrier-grade NAT range EKS custom networking uses for pods)' });
+      } else if (pods.prefix < 16 || pods.prefix > 20) {
+        ctx.addIssue({ code: 'custom', path: ['podCidr'], message: 'a pod CIDR between /16 and /20 (one pod subnet per AZ is carved from it)' });
+      }
+      if (vpc && cidrsOverlap(env.vpcCidr, env.podCidr)) {
+        ctx.addIssue({ code: 'custom', path: ['podCidr'], message: `a CIDR that does not overlap vpcCidr ${env.vpcCidr}` });
+      }
+    }
+    for (const [i, block] of env.publicEndpointCidrs.entries()) {
+      if (block === '0.0.0.0/0' && env.name === 'prod') {
+        ctx.addIssue({ code: 'custom', path: ['publicEndpointCidrs', i], message: 'specific office or CI CIDRs (0.0.0.0/0 exposes the prod API endpoint to the internet)' });
+      }
+    }
+    const { systemNodeGroup: ng } = env;
+    if (ng.minSize > ng.desiredSize || ng.desiredSize > ng.maxSize) {
+      ctx.addIssue({ code: 'custom', path: ['systemNodeGroup', 'desiredSize'], message: `minSize <= desiredSize <= maxSize (minSize ${ng.minSize}, maxSize ${ng.maxSize})` });
+    }
+    const defaults = DEFAULT_ADDON_VERSIONS[env.kubernetesVersion];
+    if (!defaults) {
+      for (const key of Object.keys(AddonVersionsSchema.shape) as (keyof AddonVersions)[]) {
+        if (!env.addons[key]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['addons', key],
+            message: `a pinned add-on version: Kubernetes ${env.kubernetesVersion} has no defaults (defaults exist for ${Object.keys(DEFAULT_ADDON_VERSIONS).join(', ')})`,
+          });
+        }
+      }
+    }
+  });
+
+export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
+
+/** A validated environment, with defaults applied and add-on versions resolved. */
+export type Environment = Omit<z.output<typeof EnvironmentSchema>, 'addons'> & {
+  readonly addons: AddonVersions;
+  /** The file it was read from, relative to the repository root. */
+  readonly file: string;
+};
+
+export function environmentFile(root: string, name: string): string {
+  return join(root, 'environments', `${name}.yaml`);
+}
+
+/** Validates already-parsed data; `file` is only used in messages. */
+export function parseEnvironment(raw: unknown, file: string, expectedName?: string): Environment {
+  const parsed = parseWithSchema(EnvironmentSchema, raw, file);
+  if (expectedName !== undefined && parsed.name !== expectedName) {
+    const problem: ConfigProblem = { file, field: 'name', expected: `"${expectedName}" (the file name)`, found: describeValue(parsed.name) };
+    throw new ConfigError([problem]);
+  }
+  const addons = { ...DEFAULT_ADDON_VERSIONS[parsed.kubernetesVersion], ...parsed.addons } as AddonVersions;
+  return { ...parsed, addons, file };
+}
+
+/** Reads and validates `environments/<name>.yaml` under `root`. */
+export function loadEnvironment(root: string, name: string): Environment {
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(name)) {
+    throw new ConfigError([{ file: `${ENVIRONMENT_VARIABLE}`, field: '(value)', expected: 'an environment name such as dev or prod', found: describeValue(name) }]);
+  }
+  const path = environmentFile(root, name);
+  const display = relative(root, path);
+  if (!existsSync(path)) {
+    throw new ConfigError([{ file: display, field: '(file)', expected: `an environment file for ${ENVIRONMENT_VARIABLE}=${name}`, found: 'no such file' }]);
+  }
+  return parseEnvironment(readYamlFile(path, display), display, name);
+}
+
+export function selectedEnvironmentName(): string {
+  return process.env[ENVIRONMENT_VARIABLE] || DEFAULT_ENVIRONMENT;
+}

@@ -1,0 +1,73 @@
+/**
+ * Base class of every platform stack: one CDKTF stack = one Terraform state. It wires the S3
+ * backend (state key `<env>/<stack>.tfstate`, encryption, S3-native locking) and the AWS
+ * provider (pinned account and region, default tags). Stacks only compose modules on top.
+ */
+import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import type { Environment } from './environment.js';
+
+export type StateBackend = 's3' | 'local';
+
+export interface PlatformStackProps {
+  readonly environment: Environment;
+  /**
+   * Where the state lives. Only `bootstrap` uses `local`: it creates the state bucket.
+   * @default 's3'
+   */
+  readonly backend?: StateBackend;
+}
+
+/** The state key of a stack, shared by the backend and by every remote-state reader. */
+export function stateKey(environment: Environment, stackName: string): string {
+  return `${environment.name}/${stackName}.tfstate`;
+}
+
+/** Tags on every AWS resource of a stack (through the provider's default_tags). */
+export function platformTags(environment: Environment, stackName: string): Record<string, string> {
+  return {
+    'platform:environment': environment.name,
+    'platform:stack': stackName,
+    'platform:managed-by': 'cdktf',
+    'platform:cluster': environment.clusterName,
+    ...environment.tags,
+  };
+}
+
+export class PlatformStack extends TerraformStack {
+  readonly environment: Environment;
+  readonly stackName: string;
+  readonly awsProvider: AwsProvider;
+
+  constructor(scope: Construct, stackName: string, props: PlatformStackProps) {
+    super(scope, stackName);
+    const { environment } = props;
+    this.environment = environment;
+    this.stackName = stackName;
+
+    if ((props.backend ?? 's3') === 's3') {
+      const backend = new S3Backend(this, {
+        bucket: environment.stateBucket,
+        key: stateKey(environment, stackName),
+        region: environment.region,
+        encrypt: true,
+      });
+      // cdktf 0.21's S3Backend has no useLockfile; S3-native locking needs Terraform >= 1.10.
+      backend.addOverride('use_lockfile', true);
+    } else {
+      new LocalBackend(this, { path: `../../../.state/${environment.name}/${stackName}.tfstate` });
+    }
+
+    this.awsProvider = new AwsProvider(this, 'aws', {
+      region: environment.region,
+      allowedAccountIds: [environment.accountId],
+      defaultTags: [{ tags: platformTags(environment, stackName) }],
+    });
+  }
+
+  /** ARN partition-aware prefix for building exact ARNs at synth time. */
+  get partition(): string {
+    return this.environment.region.startsWith('cn-') ? 'aws-cn' : this.environment.region.includes('-gov-') ? 'aws-us-gov' : 'aws';
+  }
+}
