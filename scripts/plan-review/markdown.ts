@@ -135,7 +135,7 @@ function updateLines(ch: ResourceChangeSummary): string[] {
   const lines = [`- ${code(ch.address)}${ch.stateful ? ' (stateful)' : ''}${notes(ch)}`];
   const known = ch.attributes.filter((a) => a.after !== KNOWN_AFTER_APPLY);
   const unknown = ch.attributes.filter((a) => a.after === KNOWN_AFTER_APPLY);
-  for (const a of known.slice(0, MAX_ATTRIBUTES)) lines.push(`  - ${code(a.path)}: ${code(a.before)} -> ${code(a.after)}`);
+  for (const a of known.slice(0, MAX_ATTRIBUTES)) lines.push(`  - ${code(a.path)}: ${shown(a.before)} -> ${shown(a.after)}`);
   if (known.length > MAX_ATTRIBUTES) lines.push(`  - ... and ${known.length - MAX_ATTRIBUTES} more attribute changes`);
   if (unknown.length > 0) lines.push(`  - ${KNOWN_AFTER_APPLY}: ${unknown.map((a) => code(a.path)).join(', ')}`);
   return lines;
@@ -174,6 +174,11 @@ function fold(items: string[], count: number, what: string): string[] {
 
 function notes(ch: ResourceChangeSummary): string {
   return ch.notes.length > 0 ? ` (${ch.notes.join('; ')})` : '';
+}
+
+/** Values as code; the `(none)`/`(sensitive)`/`(known after apply)`-style markers as plain text. */
+function shown(value: string): string {
+  return /^\(.*\)$/.test(value) ? value : code(value);
 }
 
 /** Inline code that survives backticks in the text. */

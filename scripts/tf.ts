@@ -1,0 +1,70 @@
+/**
+ * Runs Terraform for one synthesized stack with its real S3 backend: the `diff`, `deploy` and
+ * `destroy` Nx targets call this after `synth`. Needs AWS credentials for the environment's
+ * account (and for in-cluster stacks, an access entry on the cluster).
+ *
+ *   node dist/scripts/tf.js plan <stack>      init + plan, saves plan.tfplan and plan.json
+ *   node dist/scripts/tf.js apply <stack>     init + apply (asks for approval unless --auto-approve)
+ *   node dist/scripts/tf.js destroy <stack>   init + destroy (asks for approval unless --auto-approve)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repositoryRoot } from './lib/paths.js';
+import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
+
+const COMMANDS = ['plan', 'apply', 'destroy'] as const;
+type Command = (typeof COMMANDS)[number];
+
+function run(bin: string, args: string[], cwd: string, capture = false): string {
+  const result = spawnSync(bin, args, { cwd, stdio: capture ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (result.status !== 0) {
+    console.error(`tf: terraform ${args.join(' ')} failed (exit ${result.status ?? 'signal'}) in ${cwd}`);
+    process.exit(result.status ?? 1);
+  }
+  return result.stdout ?? '';
+}
+
+function main(): number {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { 'auto-approve': { type: 'boolean' }, 'lock-timeout': { type: 'string', default: '5m' } },
+    strict: true,
+  });
+  const [command, stack] = positionals as [string | undefined, string | undefined];
+  if (!command || !COMMANDS.includes(command as Command) || !stack) {
+    console.error('usage: tf <plan|apply|destroy> <stack> [--auto-approve] [--lock-timeout 5m]');
+    return 2;
+  }
+  const dir = join(repositoryRoot(), 'cdktf.out', 'stacks', stack);
+  if (!existsSync(join(dir, 'cdk.tf.json'))) {
+    console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`nx run ${stack}:synth\`) first`);
+    return 2;
+  }
+  let terraform: string;
+  try {
+    terraform = findTerraform();
+  } catch (error) {
+    if (error instanceof TerraformUnavailableError) {
+      console.error(`tf: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const lock = `-lock-timeout=${values['lock-timeout']}`;
+  run(terraform, ['init', '-input=false'], dir);
+  const approve = values['auto-approve'] ? ['-auto-approve'] : [];
+  if (command === 'plan') {
+    run(terraform, ['plan', '-input=false', lock, '-out=plan.tfplan'], dir);
+    writeFileSync(join(dir, 'plan.json'), run(terraform, ['show', '-json', 'plan.tfplan'], dir, true));
+    console.log(`tf: plan saved to ${join(dir, 'plan.tfplan')} and ${join(dir, 'plan.json')}`);
+  } else if (command === 'apply') {
+    run(terraform, ['apply', '-input=false', lock, ...approve], dir);
+  } else {
+    run(terraform, ['destroy', '-input=false', lock, ...approve], dir);
+  }
+  return 0;
+}
+
+process.exitCode = main();
