@@ -2,7 +2,7 @@
  * `npm run synth`: writes every stack of the selected environment (PLATFORM_ENV, default dev) to
  * cdktf.out/stacks/<stack>/cdk.tf.json in one process.
  *
- *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>]
+ *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>]
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../stacks/lib/config-file.js';
@@ -15,14 +15,14 @@ function main(): number {
   let args;
   try {
     args = parseArgs({
-      options: { env: { type: 'string' }, stack: { type: 'string', multiple: true }, outdir: { type: 'string' } },
+      options: { env: { type: 'string' }, stack: { type: 'string', multiple: true }, outdir: { type: 'string' }, root: { type: 'string' } },
       strict: true,
     }).values;
   } catch (error) {
     console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>]`);
     return 2;
   }
-  const root = repositoryRoot();
+  const root = args.root ?? repositoryRoot();
   try {
     const result = synthesize({
       root,

@@ -82,6 +82,6 @@ function usageError(io: CliIo, message: string): number {
 }
 
 const entry = process.argv[1];
-if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+if (entry && existsSync(entry) && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
   process.exitCode = main(process.argv.slice(2));
 }

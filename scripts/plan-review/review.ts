@@ -319,6 +319,7 @@ export interface Finding {
   kind: FindingKind;
   stack: string;
   address: string;
+  /** One line of Markdown inline text (code spans in backticks). */
   message: string;
 }
 

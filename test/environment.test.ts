@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../stacks/lib/config-file.js';
+import { DEFAULT_ADDON_VERSIONS, loadEnvironment, parseEnvironment } from '../stacks/lib/environment.js';
+import { rawEnvironment, REPO_ROOT } from './support/synth.js';
+
+const FILE = 'environments/dev.yaml';
+
+function problemsFor(overrides: Record<string, unknown>, remove: string[] = []): string {
+  const raw: Record<string, unknown> = { ...rawEnvironment('dev'), ...overrides };
+  for (const key of remove) delete raw[key];
+  try {
+    parseEnvironment(raw, FILE);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('expected the environment to be rejected');
+}
+
+describe('environment files', () => {
+  it('loads the shipped dev and prod environments with defaults applied', () => {
+    const dev = loadEnvironment(REPO_ROOT, 'dev');
+    assert.equal(dev.name, 'dev');
+    assert.equal(dev.file, 'environments/dev.yaml');
+    assert.deepEqual(dev.availabilityZones, ['us-west-2a', 'us-west-2b', 'us-west-2c']);
+    assert.equal(dev.natGateways, 'single');
+    assert.deepEqual(dev.addons, DEFAULT_ADDON_VERSIONS['1.33']);
+    assert.deepEqual(dev.interfaceEndpoints, ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'ec2', 'eks', 'eks-auth', 'sqs']);
+    const prod = loadEnvironment(REPO_ROOT, 'prod');
+    assert.deepEqual(prod.publicEndpointCidrs, []);
+    assert.equal(prod.natGateways, 'one-per-az');
+    assert.equal(prod.systemNodeGroup.minSize, 3);
+  });
+
+  it('lets an environment override single add-on versions', () => {
+    const env = parseEnvironment({ ...rawEnvironment('dev'), addons: { coredns: 'v1.12.2-eksbuild.4' } }, FILE);
+    assert.equal(env.addons.coredns, 'v1.12.2-eksbuild.4');
+    assert.equal(env.addons.vpcCni, DEFAULT_ADDON_VERSIONS['1.33']!.vpcCni);
+  });
+
+  const badInputs: [string, Record<string, unknown>, string[], RegExp][] = [
+    ['unknown field (typo)', { regoin: 'us-west-2' }, [], /environments\/dev\.yaml: regoin: expected no field named "regoin".*found "us-west-2"/],
+    ['missing required field', {}, ['clusterName'], /environments\/dev\.yaml: clusterName: expected a string, found nothing \(the field is missing\)/],
+    ['account id as a number', { accountId: 111122223333 }, [], /accountId: expected a string, found number 111122223333/],
+    ['account id too short', { accountId: '1234' }, [], /accountId: expected a 12-digit AWS account id.*found "1234"/],
+    ['bad region', { region: 'mars-1' }, [], /region: expected an AWS region such as us-west-2, found "mars-1"/],
+    ['zone outside the region', { availabilityZones: ['us-west-2a', 'eu-west-1b'] }, [], /availabilityZones\[1\]: expected an availability zone of region us-west-2.*found "eu-west-1b"/],
+    ['one zone only', { availabilityZones: ['us-west-2a'] }, [], /availabilityZones: expected at least 2 items, found a list \["us-west-2a"\]/],
+    ['seven zones', { availabilityZones: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((z) => `us-west-2${z}`) }, [], /availabilityZones: expected at most 6 items/],
+    ['duplicate zone', { availabilityZones: ['us-west-2a', 'us-west-2a'] }, [], /availabilityZones\[1\]: expected each availability zone listed once, found "us-west-2a"/],
+    ['vpc CIDR with host bits', { vpcCidr: '10.10.0.1/16' }, [], /vpcCidr: expected vpcCidr: an IPv4 CIDR block with no host bits set.*found "10.10.0.1\/16"/],
+    ['vpc CIDR too small', { vpcCidr: '10.10.0.0/24' }, [], /vpcCidr: expected a VPC CIDR between \/16 and \/20.*found "10.10.0.0\/24"/],
+    ['pod CIDR outside 100.64/10', { podCidr: '172.16.0.0/16' }, [], /podCidr: expected a CIDR inside 100.64.0.0\/10.*found "172.16.0.0\/16"/],
+    ['pod CIDR overlapping the VPC', { vpcCidr: '100.64.0.0/16', podCidr: '100.64.0.0/16' }, [], /podCidr: expected a CIDR that does not overlap vpcCidr 100.64.0.0\/16/],
+    ['kubernetes version as a number', { kubernetesVersion: 1.3 }, [], /kubernetesVersion: expected a string, found number 1.3/],
+    ['kubernetes version without add-on defaults', { kubernetesVersion: '1.40' }, [], /addons.vpcCni: expected a pinned add-on version: Kubernetes 1.40 has no defaults/],
+    ['bad state bucket', { stateBucket: 'My_Bucket' }, [], /stateBucket: expected an S3 bucket name.*found "My_Bucket"/],
+    ['admin is a user, not a role', { adminRoleArns: ['arn:aws:iam::111122223333:user/alice'] }, [], /adminRoleArns\[0\]: expected an IAM role ARN.*found "arn:aws:iam::111122223333:user\/alice"/],
+    ['no admins', { adminRoleArns: [] }, [], /adminRoleArns: expected at least 1 item, found an empty list/],
+    ['public endpoint CIDR invalid', { publicEndpointCidrs: ['0.0.0.0'] }, [], /publicEndpointCidrs\[0\]: expected publicEndpointCidrs: an IPv4 CIDR block/],
+    ['invalid NAT mode', { natGateways: 'two' }, [], /natGateways: expected one of "one-per-az" \| "single", found "two"/],
+    ['retention CloudWatch does not accept', { logRetentionDays: 45 }, [], /logRetentionDays: expected a CloudWatch retention in days: one of 1, 3, 5.*found number 45/],
+    ['tag value not a string', { tags: { team: 7 } }, [], /tags.team: expected a string, found number 7/],
+    ['system node group not Graviton', { systemNodeGroup: { instanceTypes: ['m7i.large'] } }, [], /systemNodeGroup.instanceTypes\[0\]: expected a Graviton \(arm64\) instance type/],
+    ['system node group sizes inverted', { systemNodeGroup: { minSize: 3, desiredSize: 2, maxSize: 4 } }, [], /systemNodeGroup.desiredSize: expected minSize <= desiredSize <= maxSize/],
+  ];
+  for (const [name, overrides, remove, pattern] of badInputs) {
+    it(`rejects ${name}, naming the file and the field`, () => {
+      assert.match(problemsFor(overrides, remove), pattern);
+    });
+  }
+
+  it('reports every problem of a file at once', () => {
+    const message = problemsFor({ region: 'nowhere', accountId: 'x', natGateways: 'many' });
+    assert.equal(message.split('\n').length, 3);
+  });
+
+  it('rejects 0.0.0.0/0 as the API endpoint allow-list in prod', () => {
+    const raw = { ...rawEnvironment('prod'), publicEndpointCidrs: ['0.0.0.0/0'] };
+    assert.throws(() => parseEnvironment(raw, 'environments/prod.yaml'), /environments\/prod\.yaml: publicEndpointCidrs\[0\]: expected specific office or CI CIDRs/);
+  });
+
+  it('rejects an environment whose name differs from its file', () => {
+    assert.throws(() => parseEnvironment(rawEnvironment('dev'), 'environments/staging.yaml', 'staging'), /environments\/staging\.yaml: name: expected "staging" \(the file name\), found "dev"/);
+  });
+
+  it('names a missing environment file', () => {
+    assert.throws(() => loadEnvironment(REPO_ROOT, 'qa'), /environments\/qa\.yaml: \(file\): expected an environment file for PLATFORM_ENV=qa, found no such file/);
+  });
+});

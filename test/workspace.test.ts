@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { Testing } from 'cdktf';
+import { remoteStateDependencies } from '../stacks/lib/contracts.js';
+import { stackDefinitions } from '../stacks/registry.js';
+import { resourceLike, REPO_ROOT, synthStack, testEnvironment } from './support/synth.js';
+
+const environment = testEnvironment();
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return ['node_modules', 'dist', 'cdktf.out', '.git', '.nx'].includes(entry) ? [] : sourceFiles(path);
+    return /\.(ts|mts|cts|js|mjs|cjs)$/.test(entry) ? [path] : [];
+  });
+}
+
+describe('workspace structure', () => {
+  const definitions = stackDefinitions(REPO_ROOT, environment);
+
+  it('gives every stack its own state key with encryption and S3-native locking (bootstrap: local)', () => {
+    const app = Testing.app({ stackTraces: false });
+    for (const definition of definitions) {
+      const tf = JSON.parse(Testing.synth(definition.create(app))) as { terraform: { backend: Record<string, Record<string, unknown>> } };
+      if (definition.name === 'bootstrap') {
+        assert.deepEqual(Object.keys(tf.terraform.backend), ['local']);
+        continue;
+      }
+      assert.deepEqual(tf.terraform.backend.s3, {
+        bucket: environment.stateBucket,
+        key: `dev/${definition.name}.tfstate`,
+        region: 'us-west-2',
+        encrypt: true,
+        use_lockfile: true,
+      }, definition.name);
+    }
+  });
+
+  it('declares in Nx every stack another stack reads state from (deploy order = data flow)', () => {
+    const app = Testing.app({ stackTraces: false });
+    for (const definition of definitions.filter((d) => !d.name.startsWith('tenant-'))) {
+      const stack = definition.create(app);
+      const project = JSON.parse(readFileSync(join(REPO_ROOT, 'stacks', definition.name, 'project.json'), 'utf8')) as { name: string; implicitDependencies: string[] };
+      assert.equal(project.name, definition.name);
+      for (const upstream of remoteStateDependencies(stack)) {
+        assert.ok(project.implicitDependencies.includes(upstream), `${definition.name} reads ${upstream} state but its project.json does not depend on it`);
+      }
+    }
+  });
+
+  it('has a project.json for every platform stack and no project for a stack that does not exist', () => {
+    const platform = definitions.filter((d) => !d.name.startsWith('tenant-')).map((d) => d.name).sort();
+    const projects = readdirSync(join(REPO_ROOT, 'stacks')).filter((d) => existsSync(join(REPO_ROOT, 'stacks', d, 'project.json'))).sort();
+    assert.deepEqual(projects, platform);
+  });
+
+  it('never imports a provider package root barrel', () => {
+    const offenders = sourceFiles(REPO_ROOT).filter((file) =>
+      /from\s+['"]@cdktf\/provider-(aws|helm|kubernetes)['"]|require\(['"]@cdktf\/provider-(aws|helm|kubernetes)['"]\)/.test(readFileSync(file, 'utf8')),
+    );
+    assert.deepEqual(offenders.map((f) => relative(REPO_ROOT, f)), []);
+  });
+
+  it('pins every npm dependency exactly', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      assert.match(version, /^\d+\.\d+\.\d+$/, `${name}@${version} is not pinned`);
+    }
+  });
+});
+
+describe('bootstrap stack', () => {
+  const tf = synthStack('bootstrap');
+  it('creates a versioned, KMS-encrypted, private, TLS-only state bucket that Terraform refuses to destroy', () => {
+    const bucket = resourceLike(tf, 'aws_s3_bucket', 'state');
+    assert.equal(bucket.bucket, 'spark-platform-tfstate-111122223333-dev');
+    assert.deepEqual(bucket.lifecycle, { prevent_destroy: true });
+    assert.equal(bucket.force_destroy, false);
+    assert.deepEqual(resourceLike(tf, 'aws_s3_bucket_versioning', 'state').versioning_configuration, { status: 'Enabled' });
+    const sse = resourceLike(tf, 'aws_s3_bucket_server_side_encryption_configuration', 'state') as { rule: { apply_server_side_encryption_by_default: Record<string, string> }[] };
+    assert.equal(sse.rule[0]!.apply_server_side_encryption_by_default.sse_algorithm, 'aws:kms');
+    assert.equal(resourceLike(tf, 'aws_kms_key', 'state').enable_key_rotation, true);
+    const block = resourceLike(tf, 'aws_s3_bucket_public_access_block', 'state');
+    for (const flag of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) assert.equal(block[flag], true, flag);
+    const policy = JSON.parse(resourceLike(tf, 'aws_s3_bucket_policy', 'state').policy as string);
+    assert.deepEqual(policy.Statement[0].Condition, { Bool: { 'aws:SecureTransport': 'false' } });
+    assert.equal(policy.Statement[0].Effect, 'Deny');
+    const lifecycle = resourceLike(tf, 'aws_s3_bucket_lifecycle_configuration', 'state') as { rule: Record<string, unknown>[] };
+    assert.deepEqual(lifecycle.rule.map((r) => r.id), ['abort-incomplete-multipart-uploads', 'expire-noncurrent-versions']);
+  });
+});
+
+describe('synth command', () => {
+  function tempRepo(): { root: string; outdir: string } {
+    const root = mkdtempSync(join(tmpdir(), 'synth-cli-'));
+    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
+    if (existsSync(join(REPO_ROOT, 'tenants'))) cpSync(join(REPO_ROOT, 'tenants'), join(root, 'tenants'), { recursive: true });
+    writeFileSync(join(root, 'nx.json'), '{}');
+    return { root, outdir: join(root, 'out') };
+  }
+  const synth = (root: string, outdir: string, env: Record<string, string> = {}, args: string[] = []) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  it('writes every stack of the default environment, and only the named ones with --stack', () => {
+    const { root, outdir } = tempRepo();
+    try {
+      const full = synth(root, outdir);
+      assert.equal(full.status, 0, full.stderr);
+      for (const name of ['bootstrap', 'network', 'cluster']) assert.ok(existsSync(join(outdir, 'stacks', name, 'cdk.tf.json')), name);
+      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
+      assert.ok(manifest.stacks.network);
+      const before = statSync(join(outdir, 'stacks', 'cluster', 'cdk.tf.json')).mtimeMs;
+      const one = synth(root, outdir, {}, ['--stack', 'network']);
+      assert.equal(one.status, 0, one.stderr);
+      assert.equal(statSync(join(outdir, 'stacks', 'cluster', 'cdk.tf.json')).mtimeMs, before, 'other stacks untouched');
+      assert.ok((JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> }).stacks.cluster, 'manifest keeps other stacks');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('exits non-zero, names the file and field, and writes nothing for a bad environment', () => {
+    const { root, outdir } = tempRepo();
+    try {
+      const file = join(root, 'environments', 'dev.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('region: us-west-2', 'region: us-west-2\nregoin: typo'));
+      const result = synth(root, outdir);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /environments\/dev\.yaml: regoin: expected no field named "regoin"/);
+      assert.equal(existsSync(outdir), false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('selects the environment with PLATFORM_ENV and rejects an unknown one', () => {
+    const { root, outdir } = tempRepo();
+    try {
+      const prod = synth(root, outdir, { PLATFORM_ENV: 'prod' });
+      assert.equal(prod.status, 0, prod.stderr);
+      const network = JSON.parse(readFileSync(join(outdir, 'stacks', 'network', 'cdk.tf.json'), 'utf8')) as { terraform: { backend: { s3: { key: string } } } };
+      assert.equal(network.terraform.backend.s3.key, 'prod/network.tfstate');
+      const missing = synth(root, join(root, 'out2'), { PLATFORM_ENV: 'qa' });
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /environments\/qa\.yaml/);
+      assert.equal(existsSync(join(root, 'out2')), false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an unknown --stack name, listing the stacks', () => {
+    const { root, outdir } = tempRepo();
+    try {
+      const result = synth(root, outdir, {}, ['--stack', 'netwrok']);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /--stack: netwrok: expected one of the stacks of environment dev: bootstrap, network, cluster/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
