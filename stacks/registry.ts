@@ -4,10 +4,20 @@
  */
 import type { Construct } from 'constructs';
 import { BootstrapStack } from './bootstrap/stack.js';
+import { CapacityStack } from './capacity/stack.js';
 import { ClusterStack } from './cluster/stack.js';
+import { KarpenterStack } from './karpenter/stack.js';
+import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
 import type { PlatformStack } from './lib/platform-stack.js';
+import { loadTenants } from './lib/tenant-config.js';
 import { NetworkStack } from './network/stack.js';
+import { ObservabilityStack } from './observability/stack.js';
+import { ObservabilityConfigStack } from './observability-config/stack.js';
+import { ObservabilityInfraStack } from './observability-infra/stack.js';
+import { TenancyStack } from './tenancy/stack.js';
+import { tenantStackName } from './tenant/contract.js';
+import { TenantStack } from './tenant/stack.js';
 
 export interface StackDefinition {
   readonly name: string;
@@ -17,10 +27,23 @@ export interface StackDefinition {
 }
 
 /** Reads every configuration file the stacks need and returns their definitions, or throws ConfigError. */
-export function stackDefinitions(_root: string, environment: Environment): StackDefinition[] {
+export function stackDefinitions(root: string, environment: Environment): StackDefinition[] {
+  // Every tenant file is validated before any stack exists: one bad file fails the whole synth.
+  const tenants = loadTenants(root, environment);
   return [
     { name: 'bootstrap', awsOnly: true, create: (scope) => new BootstrapStack(scope, environment) },
     { name: 'network', awsOnly: true, create: (scope) => new NetworkStack(scope, environment) },
     { name: 'cluster', awsOnly: true, create: (scope) => new ClusterStack(scope, environment) },
+    { name: 'karpenter-infra', awsOnly: true, create: (scope) => new KarpenterInfraStack(scope, environment) },
+    { name: 'karpenter', awsOnly: false, create: (scope) => new KarpenterStack(scope, environment) },
+    { name: 'capacity', awsOnly: false, create: (scope) => new CapacityStack(scope, environment) },
+    { name: 'observability-infra', awsOnly: true, create: (scope) => new ObservabilityInfraStack(scope, environment) },
+    { name: 'observability', awsOnly: false, create: (scope) => new ObservabilityStack(scope, environment) },
+    { name: 'observability-config', awsOnly: false, create: (scope) => new ObservabilityConfigStack(scope, environment) },
+    { name: 'tenancy', awsOnly: false, create: (scope) => new TenancyStack(scope, environment) },
+    // One stack per tenants/<name>/tenant.yaml, after every platform stack.
+    ...tenants.map(
+      (tenant): StackDefinition => ({ name: tenantStackName(tenant.name), awsOnly: false, create: (scope) => new TenantStack(scope, environment, tenant) }),
+    ),
   ];
 }

@@ -4,7 +4,7 @@
 const { basename, dirname } = require('node:path');
 
 /** Stacks a tenant stack reads state from or needs deployed first. */
-const TENANT_DEPENDS_ON = ['workspace', 'cluster'];
+const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'tenancy'];
 
 exports.TENANT_DEPENDS_ON = TENANT_DEPENDS_ON;
 

@@ -8,6 +8,8 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { cidrContains, cidrsOverlap, isCidr, parseCidr } from '../../modules/network/cidr.js';
 import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYamlFile } from './config-file.js';
+import { ComputeSchema } from './compute-config.js';
+import { ObservabilitySchema } from './observability-config.js';
 
 export const DEFAULT_ENVIRONMENT = 'dev';
 export const ENVIRONMENT_VARIABLE = 'PLATFORM_ENV';
@@ -89,6 +91,8 @@ export const EnvironmentSchema = z
       .describe('Retention of platform CloudWatch log groups (control plane, flow logs).'),
     systemNodeGroup: SystemNodeGroupSchema.default(() => SystemNodeGroupSchema.parse({})),
     addons: AddonVersionsSchema.partial().default({}).describe('Pinned EKS add-on versions; defaults exist per Kubernetes version.'),
+    compute: ComputeSchema.default(() => ComputeSchema.parse({})),
+    observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
   })
   .superRefine((env, ctx) => {
     env.availabilityZones.forEach((az, i) => {
