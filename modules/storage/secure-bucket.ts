@@ -39,7 +39,8 @@ export interface SecureBucketProps {
    */
   readonly forceDestroy?: boolean;
   /**
-   * Terraform refuses any plan that destroys the bucket (use for state and data buckets).
+   * Terraform refuses any plan that destroys the bucket, or the KMS key created for it (the data
+   * is unreadable without it). Use for state and data buckets.
    * @default false
    */
   readonly preventDestroy?: boolean;
@@ -68,6 +69,7 @@ export class SecureBucket extends Construct {
         description: `Encryption of s3://${props.bucketName}`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
+        lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
       });
       new KmsAlias(this, 'key-alias', { name: `alias/s3/${props.bucketName}`, targetKeyId: this.kmsKey.keyId });
       this.kmsKeyArn = this.kmsKey.arn;

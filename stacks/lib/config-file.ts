@@ -114,14 +114,15 @@ export function readYamlFile(file: string, displayName = file): unknown {
       { file: displayName, field: '(file)', expected: 'a readable YAML file', found: (error as Error).message },
     ]);
   }
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // prettyErrors: the parser then fills in `linePos`, so messages can name the line.
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
       document.errors.map((e) => ({
         file: displayName,
         field: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(file)',
         expected: 'valid YAML',
-        found: e.message.split('\n')[0] ?? e.message,
+        found: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
       })),
     );
   }

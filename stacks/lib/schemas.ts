@@ -1,6 +1,7 @@
 /** The JSON Schemas generated from the zod schemas of the configuration files. */
 import { z } from 'zod';
 import { EnvironmentSchema } from './environment.js';
+import { TenantSchema } from './tenant-config.js';
 
 export interface ConfigSchema {
   /** Path of the generated schema, relative to the repository root. */
@@ -11,6 +12,7 @@ export interface ConfigSchema {
 
 export const CONFIG_SCHEMAS: readonly ConfigSchema[] = [
   { path: 'environments/environment.schema.json', title: 'Spark platform environment', schema: EnvironmentSchema },
+  { path: 'tenants/tenant.schema.json', title: 'Spark platform tenant', schema: TenantSchema },
 ];
 
 export function jsonSchemaText(entry: ConfigSchema): string {

@@ -1,0 +1,98 @@
+/**
+ * What a tenant's jobs run with, derived from the tenant file and the environment alone: the
+ * deterministic names the tenant stack creates (bucket, role, log group, pod template URIs) and
+ * the `configurationOverrides` it publishes. The stack and the job CLI share this, so a dry-run
+ * request matches what a deployed stack outputs.
+ */
+import { tenantLogGroupName } from '../../modules/observability/log-groups.js';
+import { jobExecutionRoleName, tenantBucketName, type TenantNameScope } from '../../modules/tenant/naming.js';
+import { type PlacementOptions, sparkDefaults } from '../../modules/tenant/pod-templates.js';
+import { POD_TEMPLATE_PREFIX } from '../../modules/emr-on-eks/policies.js';
+import type { Environment } from '../lib/environment.js';
+import type { TenantConfig } from '../lib/tenant-config.js';
+
+/** Where the platform writes a tenant's pod templates in its bucket. */
+export const POD_TEMPLATE_KEYS = {
+  driver: `${POD_TEMPLATE_PREFIX}driver.yaml`,
+  executor: `${POD_TEMPLATE_PREFIX}executor.yaml`,
+} as const;
+
+/** Prefix of S3 job logs in the tenant bucket. */
+export const LOG_PREFIX = 'logs/';
+
+/** CloudWatch stream prefix of EMR job logs in the tenant log group. */
+export const JOB_LOG_STREAM_PREFIX = 'jobs';
+
+export interface ConfigurationOverrides {
+  readonly applicationConfiguration: { classification: string; properties: Record<string, string> }[];
+  readonly monitoringConfiguration: {
+    persistentAppUI: 'ENABLED' | 'DISABLED';
+    cloudWatchMonitoringConfiguration: { logGroupName: string; logStreamNamePrefix: string };
+    s3MonitoringConfiguration: { logUri: string };
+  };
+}
+
+export interface TenantJobSettings {
+  readonly namespace: string;
+  readonly bucket: string;
+  readonly executionRoleName: string;
+  readonly executionRoleArn: string;
+  readonly releaseLabel: string;
+  readonly logGroup: string;
+  readonly logUri: string;
+  readonly driverPodTemplateUri: string;
+  readonly executorPodTemplateUri: string;
+  readonly configurationOverrides: ConfigurationOverrides;
+  readonly placement: PlacementOptions;
+}
+
+/** The placement options of a tenant file, as the pod template module takes them. */
+export function placementOf(tenant: TenantConfig): PlacementOptions {
+  return {
+    tenant: tenant.name,
+    ...(tenant.spark.zone ? { zone: tenant.spark.zone } : {}),
+    architecture: tenant.spark.architecture,
+    driverCapacity: tenant.spark.driverCapacity,
+    executorCapacity: tenant.spark.executorCapacity,
+    localStorage: tenant.spark.localStorage,
+    dedicatedNodes: tenant.spark.dedicatedNodes,
+    verticalAutoscaling: tenant.emr.verticalAutoscaling,
+  };
+}
+
+function partitionOf(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.includes('-gov-') ? 'aws-us-gov' : 'aws';
+}
+
+export function tenantJobSettings(environment: Environment, tenant: TenantConfig): TenantJobSettings {
+  const names: TenantNameScope = { clusterName: environment.clusterName, tenant: tenant.name };
+  const bucket = tenantBucketName({ ...names, accountId: environment.accountId, region: environment.region });
+  const uri = (key: string) => `s3://${bucket}/${key}`;
+  const executionRoleName = jobExecutionRoleName(names);
+  const logGroup = tenantLogGroupName(environment.name, tenant.name);
+  const placement = placementOf(tenant);
+  const driverPodTemplateUri = uri(POD_TEMPLATE_KEYS.driver);
+  const executorPodTemplateUri = uri(POD_TEMPLATE_KEYS.executor);
+  return {
+    namespace: tenant.name,
+    bucket,
+    executionRoleName,
+    executionRoleArn: `arn:${partitionOf(environment.region)}:iam::${environment.accountId}:role/${executionRoleName}`,
+    releaseLabel: tenant.emr.releaseLabel,
+    logGroup,
+    logUri: uri(LOG_PREFIX),
+    driverPodTemplateUri,
+    executorPodTemplateUri,
+    placement,
+    configurationOverrides: {
+      applicationConfiguration: [
+        { classification: 'spark-defaults', properties: sparkDefaults(placement, { driver: driverPodTemplateUri, executor: executorPodTemplateUri }) },
+      ],
+      monitoringConfiguration: {
+        persistentAppUI: 'ENABLED',
+        cloudWatchMonitoringConfiguration: { logGroupName: logGroup, logStreamNamePrefix: JOB_LOG_STREAM_PREFIX },
+        s3MonitoringConfiguration: { logUri: uri(LOG_PREFIX) },
+      },
+    },
+  };
+}

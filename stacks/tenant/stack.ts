@@ -1,0 +1,164 @@
+import type { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy/index.js';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
+import { EmrJobExecutionRole, type JobIdentity } from '../../modules/emr-on-eks/job-execution-role.js';
+import { executionRolePolicy, submitterPolicy } from '../../modules/emr-on-eks/policies.js';
+import { EmrVirtualCluster } from '../../modules/emr-on-eks/virtual-cluster.js';
+import { policyJson } from '../../modules/iam/policy.js';
+import { KubernetesObject } from '../../modules/k8s/manifest.js';
+import { SecureBucket } from '../../modules/storage/secure-bucket.js';
+import { TenantAccess } from '../../modules/tenant/access.js';
+import { submitterPolicyName, type TenantNameScope, virtualClusterName } from '../../modules/tenant/naming.js';
+import { tenantNodePools } from '../../modules/tenant/node-pools.js';
+import { driverPodTemplate, executorPodTemplate, podTemplateYaml } from '../../modules/tenant/pod-templates.js';
+import { TenantNamespace } from '../../modules/tenant/tenant-namespace.js';
+import { publishOutputs } from '../lib/contracts.js';
+import type { Environment } from '../lib/environment.js';
+import { connectToCluster } from '../lib/kubernetes-providers.js';
+import { PlatformStack } from '../lib/platform-stack.js';
+import type { TenantConfig } from '../lib/tenant-config.js';
+import { tenantContract, tenantStackName } from './contract.js';
+import { POD_TEMPLATE_KEYS, tenantJobSettings } from './job-settings.js';
+
+/**
+ * Layer 4, one per `tenants/<name>/tenant.yaml`: the tenant's namespace-as-a-service, EMR on EKS
+ * virtual cluster, job execution role, data bucket, log group, pod templates, access entries and
+ * (optionally) dedicated NodePools. AWS and kubernetes providers; reads the `cluster` state.
+ */
+export class TenantStack extends PlatformStack {
+  readonly tenant: TenantConfig;
+  readonly namespace: TenantNamespace;
+  readonly bucket: SecureBucket;
+  readonly executionRole: EmrJobExecutionRole;
+  readonly virtualCluster: EmrVirtualCluster;
+  readonly submitterPolicy: IamPolicy;
+
+  constructor(scope: Construct, environment: Environment, tenant: TenantConfig) {
+    super(scope, tenantStackName(tenant.name), { environment });
+    this.tenant = tenant;
+    const { cluster } = connectToCluster(this);
+    const names: TenantNameScope = { clusterName: environment.clusterName, tenant: tenant.name };
+    const { accountId, region } = environment;
+    const account = { partition: this.partition, region, accountId };
+
+    this.namespace = new TenantNamespace(this, 'namespace', {
+      tenant: tenant.name,
+      quota: { cpu: tenant.quota.cpu, memory: tenant.quota.memory, ...(tenant.quota.pods !== undefined ? { pods: tenant.quota.pods } : {}) },
+      podSecurityVersion: `v${environment.kubernetesVersion}`,
+      ...(tenant.description ? { description: tenant.description } : {}),
+      podIdentityAgent: tenant.emr.identity === 'pod-identity',
+    });
+
+    const settings = tenantJobSettings(environment, tenant);
+    const bucketName = settings.bucket;
+    this.bucket = new SecureBucket(this, 'data', {
+      bucketName,
+      // retainOnDelete: Terraform refuses to destroy the bucket and its key; otherwise destroying
+      // the tenant empties and deletes the bucket.
+      preventDestroy: tenant.data.retainOnDelete,
+      forceDestroy: !tenant.data.retainOnDelete,
+      abortIncompleteMultipartUploadDays: 7,
+    });
+    const logGroup = new CloudwatchLogGroup(this, 'job-logs', { name: settings.logGroup, retentionInDays: environment.logRetentionDays });
+
+    const identity: JobIdentity =
+      tenant.emr.identity === 'irsa'
+        ? { type: 'irsa', oidcProviderArn: cluster.oidcProviderArn, oidcIssuerHostPath: cluster.oidcIssuerHostPath }
+        : { type: 'pod-identity', clusterName: cluster.clusterName, clusterArn: cluster.clusterArn };
+    this.executionRole = new EmrJobExecutionRole(this, 'job-execution', {
+      roleName: settings.executionRoleName,
+      namespace: tenant.name,
+      accountId,
+      identity,
+      description: `EMR on EKS jobs of tenant ${tenant.name} on ${environment.clusterName}`,
+      permissions: executionRolePolicy({
+        ...account,
+        bucketArn: this.bucket.bucket.arn,
+        kmsKeyArn: this.bucket.kmsKeyArn,
+        logGroupArn: logGroup.arn,
+        readBucketArns: tenant.data.readBuckets,
+        glueDatabases: tenant.data.glueDatabases,
+      }),
+    });
+
+    this.virtualCluster = new EmrVirtualCluster(this, 'emr', {
+      name: virtualClusterName(names),
+      eksClusterName: cluster.clusterName,
+      namespace: tenant.name,
+      dependsOn: [this.namespace.namespace.manifest],
+    });
+
+    this.submitterPolicy = new IamPolicy(this, 'submitter-policy', {
+      name: submitterPolicyName(names),
+      description: `Submit and follow EMR on EKS jobs of tenant ${tenant.name}: attach to the team's roles`,
+      policy: policyJson(
+        submitterPolicy({
+          virtualClusterArn: this.virtualCluster.arn,
+          executionRoleArn: this.executionRole.role.arn,
+          bucketArn: this.bucket.bucket.arn,
+          kmsKeyArn: this.bucket.kmsKeyArn,
+          logGroupArn: logGroup.arn,
+          clusterArn: cluster.clusterArn,
+        }),
+      ),
+    });
+
+    new TenantAccess(this, 'access', {
+      clusterName: cluster.clusterName,
+      tenant: tenant.name,
+      ownerRoleArns: tenant.owners,
+      partition: this.partition,
+    });
+
+    const { placement } = settings;
+    const header = `Pod template of tenant ${tenant.name}, written by the platform (stack ${this.stackName}) from ${tenant.file}.\nDo not edit: change the tenant file and deploy.`;
+    const templates = {
+      driver: new S3Object(this, 'driver-pod-template', {
+        bucket: this.bucket.bucket.id,
+        key: POD_TEMPLATE_KEYS.driver,
+        content: podTemplateYaml(driverPodTemplate(placement), 'driver', header),
+        contentType: 'application/yaml',
+        serverSideEncryption: 'aws:kms',
+        kmsKeyId: this.bucket.kmsKeyArn,
+      }),
+      executor: new S3Object(this, 'executor-pod-template', {
+        bucket: this.bucket.bucket.id,
+        key: POD_TEMPLATE_KEYS.executor,
+        content: podTemplateYaml(executorPodTemplate(placement), 'executor', header),
+        contentType: 'application/yaml',
+        serverSideEncryption: 'aws:kms',
+        kmsKeyId: this.bucket.kmsKeyArn,
+      }),
+    };
+
+    if (tenant.spark.dedicatedNodes) {
+      const pools = tenantNodePools({
+        tenant: tenant.name,
+        architecture: tenant.spark.architecture,
+        driverCapacity: tenant.spark.driverCapacity,
+        executorCapacity: tenant.spark.executorCapacity,
+        localStorage: tenant.spark.localStorage,
+        ...(tenant.spark.zone ? { zone: tenant.spark.zone } : {}),
+        limits: { cpu: tenant.quota.cpu, memory: tenant.quota.memory },
+      });
+      for (const pool of pools) new KubernetesObject(this, `node-pool-${pool.metadata!.name!}`, { object: pool });
+    }
+
+    publishOutputs(this, tenantContract(tenant.name), {
+      namespace: tenant.name,
+      virtualClusterId: this.virtualCluster.id,
+      virtualClusterArn: this.virtualCluster.arn,
+      executionRoleArn: this.executionRole.role.arn,
+      releaseLabel: tenant.emr.releaseLabel,
+      bucket: this.bucket.bucket.bucket,
+      logGroup: logGroup.name,
+      logUri: settings.logUri,
+      driverPodTemplateUri: `s3://${templates.driver.bucket}/${templates.driver.key}`,
+      executorPodTemplateUri: `s3://${templates.executor.bucket}/${templates.executor.key}`,
+      submitterPolicyArn: this.submitterPolicy.arn,
+      // Literal (deterministic names), so the JSON is plain text in the output.
+      configurationOverrides: JSON.stringify(settings.configurationOverrides),
+    });
+  }
+}
