@@ -7,6 +7,7 @@ import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import type { Environment } from './environment.js';
+import { type GuardedStack, guardrailValidation } from './guardrails.js';
 
 export type StateBackend = 's3' | 'local';
 
@@ -35,10 +36,12 @@ export function platformTags(environment: Environment, stackName: string): Recor
   };
 }
 
-export class PlatformStack extends TerraformStack {
+export class PlatformStack extends TerraformStack implements GuardedStack {
   readonly environment: Environment;
   readonly stackName: string;
   readonly awsProvider: AwsProvider;
+  /** Terraform JSON the guardrails computed, reused by the synthesizer's next toTerraform(). */
+  private guardrailTerraform: ReturnType<TerraformStack['toTerraform']> | undefined;
 
   constructor(scope: Construct, stackName: string, props: PlatformStackProps) {
     super(scope, stackName);
@@ -64,6 +67,35 @@ export class PlatformStack extends TerraformStack {
       allowedAccountIds: [environment.accountId],
       defaultTags: [{ tags: platformTags(environment, stackName) }],
     });
+
+    // Policy guardrails (modules/guardrails): synth fails with one line per violation.
+    this.node.addValidation(guardrailValidation(this));
+  }
+
+  /**
+   * The stack's Terraform JSON for the guardrail validation. cdktf runs validations right before it
+   * serializes the stack, so the next toTerraform() returns this same object instead of resolving
+   * the whole tree a second time (nothing changes the stack between the two).
+   */
+  terraformForGuardrails(): ReturnType<TerraformStack['toTerraform']> {
+    this.guardrailTerraform = super.toTerraform();
+    return this.guardrailTerraform;
+  }
+
+  discardGuardrailTerraform(): void {
+    this.guardrailTerraform = undefined;
+  }
+
+  override toTerraform(): ReturnType<TerraformStack['toTerraform']> {
+    const computed = this.guardrailTerraform;
+    if (computed === undefined) return super.toTerraform();
+    this.guardrailTerraform = undefined;
+    return computed;
+  }
+
+  override toHclTerraform(): ReturnType<TerraformStack['toHclTerraform']> {
+    this.guardrailTerraform = undefined;
+    return super.toHclTerraform();
   }
 
   /** ARN partition-aware prefix for building exact ARNs at synth time. */

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
+import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
+import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
 
 export interface SynthOptions {
   /** Repository root (where `environments/` and `tenants/` are). */
@@ -24,7 +26,12 @@ export interface SynthResult {
   readonly outdir: string;
   readonly synthesized: readonly StackDefinition[];
   readonly all: readonly StackDefinition[];
+  /** Guardrail results of the synthesized stacks (all passed; suppressions listed). */
+  readonly guardrails: readonly StackGuardrailResult[];
 }
+
+/** Guardrail report file, next to manifest.json. */
+export const GUARDRAILS_FILE = 'guardrails.json';
 
 interface ManifestStack {
   readonly name: string;
@@ -56,12 +63,25 @@ export function synthesize(options: SynthOptions): SynthResult {
   const selected = requested.length === 0 ? all : all.filter((s) => requested.includes(s.name));
 
   const staging = join(outdir, `.staging-${process.pid}`);
+  const outdirExisted = existsSync(outdir);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
+  let guardrails: StackGuardrailResult[];
   try {
     const app = new App({ outdir: staging, stackTraces: false });
-    for (const definition of selected) definition.create(app);
-    app.synth();
+    const stacks = selected.map((definition) => definition.create(app));
+    try {
+      app.synth();
+    } catch (error) {
+      // cdktf stops at the first stack whose validation fails: check the rest so every violation is
+      // reported at once. Errors other than validation failures are not masked.
+      const other = otherValidationErrors(error);
+      if (other === undefined) throw error;
+      const violations = resultsFor(stacks).flatMap((r) => r.violations);
+      if (violations.length > 0) throw new GuardrailViolationError(violations, { cause: error, otherErrors: other });
+      throw error;
+    }
+    guardrails = resultsFor(stacks);
 
     // Everything synthesized: now replace the published output, stack by stack.
     mkdirSync(join(outdir, 'stacks'), { recursive: true });
@@ -88,8 +108,45 @@ export function synthesize(options: SynthOptions): SynthResult {
       join(outdir, 'platform.json'),
       `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
     );
+    writeGuardrailReport(outdir, environment.name, all, guardrails, full);
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    // Nothing was published: leave no empty output directory behind either.
+    if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: selected, all };
+  return { environment, outdir, synthesized: selected, all, guardrails };
+}
+
+/**
+ * For a cdktf validation failure ("Validation failed with the following errors:" then one
+ * `[construct path] message` line per error), the errors that are not guardrail violations;
+ * undefined for any other error.
+ */
+function otherValidationErrors(error: unknown): string[] | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if (!message.startsWith('Validation failed with the following errors:')) return undefined;
+  return message
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => /^\[[^\]]+\] /.test(line) && !/^\[[^\]]+\] \[[A-Z0-9]+-\d{3}\] /.test(line));
+}
+
+/** Writes guardrails.json; a partial synth keeps the other stacks' entries from the previous one. */
+function writeGuardrailReport(outdir: string, environmentName: string, all: readonly StackDefinition[], results: readonly StackGuardrailResult[], full: boolean): void {
+  const file = join(outdir, GUARDRAILS_FILE);
+  const byStack = new Map<string, GuardrailReport['stacks'][number]>();
+  if (!full && existsSync(file)) {
+    try {
+      const previous = JSON.parse(readFileSync(file, 'utf8')) as GuardrailReport;
+      if (previous.environment === environmentName) for (const entry of previous.stacks) byStack.set(entry.stack, entry);
+    } catch {
+      // An unreadable previous report is replaced.
+    }
+  }
+  for (const result of results) byStack.set(result.stack, stackReport(result));
+  const stacks = all.map((s) => byStack.get(s.name)).filter((r) => r !== undefined);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(guardrailReport(environmentName, stacks), null, 2)}\n`);
+  renameSync(temporary, file);
 }

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { APPROVAL_LABEL } from '../scripts/plan-comment.js';
+
+const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string };
+type Job = {
+  'runs-on'?: string;
+  permissions?: Record<string, string> | string;
+  environment?: string | { name: string };
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean | string };
+  strategy?: { 'max-parallel'?: number; matrix?: unknown };
+  needs?: string | string[];
+  if?: string;
+  steps?: Step[];
+};
+type Workflow = { on: Record<string, unknown>; permissions?: Record<string, string> | string; concurrency?: { group: string; 'cancel-in-progress'?: boolean }; jobs: Record<string, Job> };
+
+const WORKFLOWS = join(REPO_ROOT, '.github', 'workflows');
+const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const load = (file: string) => parse(readFileSync(join(WORKFLOWS, file), 'utf8')) as Workflow;
+const validator = join(REPO_ROOT, 'node_modules', '.bin', 'action-validator');
+const uses = (job: Job) => (job.steps ?? []).map((s) => s.uses).filter((u): u is string => typeof u === 'string');
+const usesAction = (job: Job, action: string) => uses(job).some((u) => u.startsWith(`${action}@`));
+const scripts = (job: Job) => (job.steps ?? []).map((s) => s.run ?? '').join('\n');
+
+describe('GitHub Actions workflows', () => {
+  it('has the plan and deploy workflows', () => {
+    assert.deepEqual(files, ['deploy.yml', 'plan.yml']);
+  });
+
+  it('passes action-validator (workflow schema lint)', () => {
+    for (const file of files) {
+      const result = spawnSync(validator, [join(WORKFLOWS, file)], { encoding: 'utf8' });
+      assert.equal(result.status, 0, `${file}:\n${result.stdout}${result.stderr}`);
+    }
+  });
+
+  it('action-validator rejects a malformed workflow (the lint really runs)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workflow-lint-'));
+    try {
+      writeFileSync(join(dir, 'bad.yml'), 'name: bad\non: [push]\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n');
+      const result = spawnSync(validator, [join(dir, 'bad.yml')], { encoding: 'utf8' });
+      assert.notEqual(result.status, 0);
+      assert.match(result.stdout + result.stderr, /stepz/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pins every action to a full commit SHA with a "# vX.Y.Z" comment, the same pin everywhere', () => {
+    const pins = new Map<string, string>();
+    for (const file of files) {
+      const lines = readFileSync(join(WORKFLOWS, file), 'utf8').split('\n');
+      for (const [i, line] of lines.entries()) {
+        const match = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+        if (!match) continue;
+        const [, ref, rest] = match as unknown as [string, string, string];
+        assert.match(ref, /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._/-]+)?@[0-9a-f]{40}$/, `${file}:${i + 1}: ${ref} is not pinned to a commit SHA`);
+        assert.match(rest, /^ # v\d+\.\d+\.\d+$/, `${file}:${i + 1}: ${ref} needs a "# vX.Y.Z" comment`);
+        const [action, sha] = ref.split('@') as [string, string];
+        assert.equal(pins.get(action) ?? sha, sha, `${action} is pinned to two different commits`);
+        pins.set(action, `${sha}`);
+      }
+    }
+    assert.ok(pins.has('aws-actions/configure-aws-credentials') && pins.has('actions/checkout'));
+  });
+
+  it('grants least privilege: contents read at the top, id-token only where AWS roles are assumed, pull-requests write only for the comment', () => {
+    for (const file of files) {
+      const workflow = load(file);
+      assert.deepEqual(workflow.permissions, { contents: 'read' }, `${file}: top-level permissions`);
+      assert.ok(!('pull_request_target' in workflow.on), `${file}: pull_request_target runs untrusted code with secrets`);
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        const permissions = job.permissions ?? {};
+        assert.notEqual(typeof permissions, 'string', `${file}/${name}: no read-all/write-all shorthands`);
+        const granted = permissions as Record<string, string>;
+        const assumesRole = usesAction(job, 'aws-actions/configure-aws-credentials');
+        assert.equal(granted['id-token'] === 'write', assumesRole, `${file}/${name}: id-token: write exactly when the job assumes an AWS role`);
+        const comments = usesAction(job, 'actions/github-script') && JSON.stringify(job.steps).includes('createComment');
+        assert.equal(granted['pull-requests'] === 'write', comments, `${file}/${name}: pull-requests: write exactly when the job writes the comment`);
+        for (const [scope, level] of Object.entries(granted)) {
+          if (level === 'write') assert.ok(['id-token', 'pull-requests'].includes(scope), `${file}/${name}: unexpected ${scope}: write`);
+        }
+      }
+    }
+  });
+
+  it('plan: per pull request concurrency, affected stacks in deploy order, OIDC plans per environment, artifacts, sticky comment and label gate', () => {
+    const plan = load('plan.yml');
+    assert.ok('pull_request' in plan.on);
+    assert.match(plan.concurrency!.group, /github\.event\.pull_request\.number/);
+    assert.equal(plan.concurrency!['cancel-in-progress'], true);
+    const { affected, plan: planJob, review } = plan.jobs as Record<string, Job>;
+    assert.equal(affected!.steps!.find((s) => s.uses?.startsWith('actions/checkout@'))!.with!['fetch-depth'], 0, 'nx affected needs the base branch history');
+    assert.match(scripts(affected!), /node dist\/scripts\/affected-stacks\.js --base "origin\/\$\{GITHUB_BASE_REF\}" --head HEAD --json/);
+    const setupNode = planJob!.steps!.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
+    assert.equal(setupNode.with!['node-version-file'], '.nvmrc');
+    assert.equal(readFileSync(join(REPO_ROOT, '.nvmrc'), 'utf8').trim(), '20');
+    const environments = ((planJob!.strategy!.matrix as { include: { environment: string }[] }).include ?? []).map((e) => e.environment);
+    assert.deepEqual(environments, ['dev', 'prod']);
+    const planScript = scripts(planJob!);
+    assert.match(planScript, /affected-stacks\.js .*--platform cdktf\.out\/platform\.json --remote-state-only/);
+    assert.match(planScript, /node dist\/scripts\/tf\.js plan "\$stack"/);
+    assert.match(planScript, /npm run --silent plan-review -- --out review\/review\.md/);
+    assert.ok(usesAction(planJob!, 'actions/upload-artifact'));
+    const credentials = planJob!.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!;
+    assert.match(String(credentials.with!['role-to-assume']), /^\$\{\{ vars\[/);
+    assert.equal(review!.if, '${{ !cancelled() }}', 'the gate runs after failed plans too');
+    const reviewScript = scripts(review!);
+    assert.match(reviewScript, /plan-comment\.js build/);
+    assert.match(reviewScript, /plan-comment\.js gate/);
+    assert.match(JSON.stringify(review!.steps), /spark-platform:plan-review/);
+    assert.equal(APPROVAL_LABEL, 'approved-high-risk');
+    assert.deepEqual((plan.on.pull_request as { types: string[] }).types, ['opened', 'synchronize', 'reopened', 'labeled', 'unlabeled']);
+  });
+
+  it('deploy: push to main and dispatch, environment protection per environment, one apply per state at a time, dependency order', () => {
+    const deploy = load('deploy.yml');
+    assert.deepEqual((deploy.on.push as { branches: string[] }).branches, ['main']);
+    assert.deepEqual(((deploy.on.workflow_dispatch as { inputs: { environment: { options: string[] } } }).inputs.environment.options), ['dev', 'prod']);
+    const job = deploy.jobs.deploy!;
+    assert.equal(job.environment, '${{ matrix.environment }}', 'GitHub environment protection (prod approval) applies');
+    assert.match(String(job.strategy!.matrix && (job.strategy!.matrix as { environment: string }).environment), /"dev","prod"/);
+    assert.equal(job.strategy!['max-parallel'], 1);
+    assert.deepEqual(job.concurrency, { group: 'deploy-${{ matrix.environment }}', 'cancel-in-progress': false });
+    const script = scripts(job);
+    assert.match(script, /affected-stacks\.js --all --platform cdktf\.out\/platform\.json --remote-state-only/);
+    assert.match(script, /node dist\/scripts\/tf\.js apply "\$stack" --auto-approve/);
+    assert.equal(job.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!.with!['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+  });
+
+  it('only calls scripts that exist', () => {
+    for (const file of files) {
+      const text = readFileSync(join(WORKFLOWS, file), 'utf8');
+      for (const [, script] of text.matchAll(/node dist\/(scripts\/[\w/-]+)\.js/g)) assert.ok(existsSync(join(REPO_ROOT, `${script}.ts`)), `${file}: ${script}.ts`);
+      for (const [, name] of text.matchAll(/npm run (?:--silent )?([\w-]+)/g)) {
+        const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+        assert.ok(pkg.scripts[name!], `${file}: npm run ${name}`);
+      }
+    }
+  });
+});
