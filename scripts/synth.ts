@@ -1,41 +1,73 @@
 /**
  * `npm run synth`: writes every stack of the selected environment (PLATFORM_ENV, default dev) to
- * cdktf.out/stacks/<stack>/cdk.tf.json in one process.
+ * cdktf.out/stacks/<stack>/cdk.tf.json in one process. Incremental: every configuration file is
+ * validated, but only stacks whose code or input files changed are rebuilt (`--force`: all).
  *
- *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>]
+ *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]
+ *
+ * PLATFORM_SYNTH_STATS=<file> writes {wallMs, maxRssBytes, synthesized, upToDate} for benchmarks.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../stacks/lib/config-file.js';
-import { selectedEnvironmentName } from '../stacks/lib/environment.js';
-import { guardrailSummary, GuardrailViolationError } from '../stacks/lib/guardrails.js';
-import { GUARDRAILS_FILE, synthesize } from '../stacks/lib/synthesize.js';
+import { selectedEnvironmentName } from '../stacks/lib/environment-name.js';
+import { fullSynthIsCurrent } from '../stacks/lib/fingerprint.js';
 import { repositoryRoot } from './lib/paths.js';
 
-function main(): number {
+/** wallMs counts from process start (performance.now's origin), module loading included. */
+function writeStats(synthesized: number, upToDate: number): void {
+  if (!process.env.PLATFORM_SYNTH_STATS) return;
+  const stats = { wallMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024, synthesized, upToDate };
+  writeFileSync(process.env.PLATFORM_SYNTH_STATS, JSON.stringify(stats));
+}
+
+async function main(): Promise<number> {
   const started = performance.now();
   let args;
   try {
     args = parseArgs({
-      options: { env: { type: 'string' }, stack: { type: 'string', multiple: true }, outdir: { type: 'string' }, root: { type: 'string' } },
+      options: {
+        env: { type: 'string' },
+        stack: { type: 'string', multiple: true },
+        outdir: { type: 'string' },
+        root: { type: 'string' },
+        force: { type: 'boolean' },
+      },
       strict: true,
     }).values;
   } catch (error) {
-    console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>]`);
+    console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]`);
     return 2;
   }
   const root = args.root ?? repositoryRoot();
+  const environmentName = args.env ?? selectedEnvironmentName();
+  const outdir = args.outdir ?? join(root, 'cdktf.out');
+  // Same inputs as the last full synth and its output intact: done, before loading any stack code.
+  if (!args.force && !args.stack && fullSynthIsCurrent(root, environmentName, outdir)) {
+    console.log(`synthesized 0 stack(s): every stack of environment "${environmentName}" is up to date in ${outdir}/stacks (--force rebuilds)`);
+    writeStats(0, -1);
+    return 0;
+  }
+  const [{ ConfigError }, { guardrailSummary, GuardrailViolationError }, { GUARDRAILS_FILE, synthesize }] = await Promise.all([
+    import('../stacks/lib/config-file.js'),
+    import('../stacks/lib/guardrails.js'),
+    import('../stacks/lib/synthesize.js'),
+  ]);
   try {
     const result = synthesize({
       root,
-      environmentName: args.env ?? selectedEnvironmentName(),
+      environmentName,
       ...(args.stack ? { stacks: args.stack } : {}),
       ...(args.outdir ? { outdir: args.outdir } : {}),
+      incremental: !args.force,
     });
     const ms = Math.round(performance.now() - started);
     const names = result.synthesized.map((s) => s.name);
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length - 12} more)` : names.join(', ');
-    console.log(`synthesized ${names.length} stack(s) for environment "${result.environment.name}" into ${result.outdir}/stacks in ${ms} ms: ${shown}`);
-    for (const line of guardrailSummary(result.guardrails, `${result.outdir}/${GUARDRAILS_FILE}`)) console.log(line);
+    const current = result.upToDate.length > 0 ? ` (${result.upToDate.length} up to date)` : '';
+    console.log(`synthesized ${names.length} stack(s)${current} for environment "${result.environment.name}" into ${result.outdir}/stacks in ${ms} ms${names.length ? `: ${shown}` : ''}`);
+    if (names.length > 0) for (const line of guardrailSummary(result.guardrails, `${result.outdir}/${GUARDRAILS_FILE}`)) console.log(line);
+    writeStats(names.length, result.upToDate.length);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -54,4 +86,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

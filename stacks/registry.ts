@@ -23,6 +23,8 @@ export interface StackDefinition {
   readonly name: string;
   /** Whether every provider of the stack is in the offline mirror (AWS only), so CI can validate it. */
   readonly awsOnly: boolean;
+  /** Configuration files (relative to the repository root) whose content shapes the stack. */
+  readonly inputs: readonly string[];
   create(scope: Construct): PlatformStack;
 }
 
@@ -30,20 +32,26 @@ export interface StackDefinition {
 export function stackDefinitions(root: string, environment: Environment): StackDefinition[] {
   // Every tenant file is validated before any stack exists: one bad file fails the whole synth.
   const tenants = loadTenants(root, environment);
+  const platformInputs = [environment.file];
   return [
-    { name: 'bootstrap', awsOnly: true, create: (scope) => new BootstrapStack(scope, environment) },
-    { name: 'network', awsOnly: true, create: (scope) => new NetworkStack(scope, environment) },
-    { name: 'cluster', awsOnly: true, create: (scope) => new ClusterStack(scope, environment) },
-    { name: 'karpenter-infra', awsOnly: true, create: (scope) => new KarpenterInfraStack(scope, environment) },
-    { name: 'karpenter', awsOnly: false, create: (scope) => new KarpenterStack(scope, environment) },
-    { name: 'capacity', awsOnly: false, create: (scope) => new CapacityStack(scope, environment) },
-    { name: 'observability-infra', awsOnly: true, create: (scope) => new ObservabilityInfraStack(scope, environment) },
-    { name: 'observability', awsOnly: false, create: (scope) => new ObservabilityStack(scope, environment) },
-    { name: 'observability-config', awsOnly: false, create: (scope) => new ObservabilityConfigStack(scope, environment) },
-    { name: 'tenancy', awsOnly: false, create: (scope) => new TenancyStack(scope, environment) },
+    { name: 'bootstrap', awsOnly: true, inputs: platformInputs, create: (scope) => new BootstrapStack(scope, environment) },
+    { name: 'network', awsOnly: true, inputs: platformInputs, create: (scope) => new NetworkStack(scope, environment) },
+    { name: 'cluster', awsOnly: true, inputs: platformInputs, create: (scope) => new ClusterStack(scope, environment) },
+    { name: 'karpenter-infra', awsOnly: true, inputs: platformInputs, create: (scope) => new KarpenterInfraStack(scope, environment) },
+    { name: 'karpenter', awsOnly: false, inputs: platformInputs, create: (scope) => new KarpenterStack(scope, environment) },
+    { name: 'capacity', awsOnly: false, inputs: platformInputs, create: (scope) => new CapacityStack(scope, environment) },
+    { name: 'observability-infra', awsOnly: true, inputs: platformInputs, create: (scope) => new ObservabilityInfraStack(scope, environment) },
+    { name: 'observability', awsOnly: false, inputs: platformInputs, create: (scope) => new ObservabilityStack(scope, environment) },
+    { name: 'observability-config', awsOnly: false, inputs: platformInputs, create: (scope) => new ObservabilityConfigStack(scope, environment) },
+    { name: 'tenancy', awsOnly: false, inputs: platformInputs, create: (scope) => new TenancyStack(scope, environment) },
     // One stack per tenants/<name>/tenant.yaml, after every platform stack.
     ...tenants.map(
-      (tenant): StackDefinition => ({ name: tenantStackName(tenant.name), awsOnly: false, create: (scope) => new TenantStack(scope, environment, tenant) }),
+      (tenant): StackDefinition => ({
+        name: tenantStackName(tenant.name),
+        awsOnly: false,
+        inputs: [environment.file, tenant.file],
+        create: (scope) => new TenantStack(scope, environment, tenant),
+      }),
     ),
   ];
 }

@@ -11,8 +11,9 @@ import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYa
 import { ComputeSchema } from './compute-config.js';
 import { ObservabilitySchema } from './observability-config.js';
 
-export const DEFAULT_ENVIRONMENT = 'dev';
-export const ENVIRONMENT_VARIABLE = 'PLATFORM_ENV';
+import { ENVIRONMENT_VARIABLE } from './environment-name.js';
+
+export { DEFAULT_ENVIRONMENT, ENVIRONMENT_VARIABLE, selectedEnvironmentName } from './environment-name.js';
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -178,8 +179,4 @@ export function loadEnvironment(root: string, name: string): Environment {
     throw new ConfigError([{ file: display, field: '(file)', expected: `an environment file for ${ENVIRONMENT_VARIABLE}=${name}`, found: 'no such file' }]);
   }
   return parseEnvironment(readYamlFile(path, display), display, name);
-}
-
-export function selectedEnvironmentName(): string {
-  return process.env[ENVIRONMENT_VARIABLE] || DEFAULT_ENVIRONMENT;
 }

@@ -1,6 +1,10 @@
 /**
  * Synthesizes the selected stacks of one environment in a single process and moves them into the
  * output directory only when all of them synthesized: bad input leaves the output untouched.
+ *
+ * Incremental (the default of `npm run synth`): every configuration file is still validated, but a
+ * stack whose fingerprint (compiled code, dependency lock, its input files) matches the one
+ * recorded with its output is not rebuilt. So changing one tenant file re-synthesizes one stack.
  */
 import { App } from 'cdktf';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +14,7 @@ import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
+import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, stackFingerprint } from './fingerprint.js';
 
 export interface SynthOptions {
   /** Repository root (where `environments/` and `tenants/` are). */
@@ -19,12 +24,20 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** Stack names to synthesize; all when empty or omitted. */
   readonly stacks?: readonly string[];
+  /**
+   * Skip stacks whose recorded fingerprint matches (their output is current).
+   * @default false
+   */
+  readonly incremental?: boolean;
 }
 
 export interface SynthResult {
   readonly environment: Environment;
   readonly outdir: string;
+  /** Stacks built by this run. */
   readonly synthesized: readonly StackDefinition[];
+  /** Selected stacks whose output was already current (incremental runs). */
+  readonly upToDate: readonly StackDefinition[];
   readonly all: readonly StackDefinition[];
   /** Guardrail results of the synthesized stacks (all passed; suppressions listed). */
   readonly guardrails: readonly StackGuardrailResult[];
@@ -32,6 +45,14 @@ export interface SynthResult {
 
 /** Guardrail report file, next to manifest.json. */
 export const GUARDRAILS_FILE = 'guardrails.json';
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface ManifestStack {
   readonly name: string;
@@ -61,36 +82,53 @@ export function synthesize(options: SynthOptions): SynthResult {
     );
   }
   const selected = requested.length === 0 ? all : all.filter((s) => requested.includes(s.name));
+  const full = requested.length === 0;
+
+  const fingerprintsPath = join(outdir, FINGERPRINTS_FILE);
+  const recorded = readJson<Fingerprints>(fingerprintsPath);
+  const previousFingerprints = recorded?.environment === environment.name ? recorded.stacks : {};
+  const fingerprints = new Map(selected.map((d) => [d.name, stackFingerprint(options.root, environment.name, d.name, d.inputs)]));
+  const isCurrent = (d: StackDefinition) =>
+    options.incremental === true && previousFingerprints[d.name] === fingerprints.get(d.name) && existsSync(join(outdir, 'stacks', d.name, 'cdk.tf.json'));
+  const upToDate = selected.filter(isCurrent);
+  const building = selected.filter((d) => !isCurrent(d));
 
   const staging = join(outdir, `.staging-${process.pid}`);
   const outdirExisted = existsSync(outdir);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  let guardrails: StackGuardrailResult[];
+  let guardrails: StackGuardrailResult[] = [];
   try {
-    const app = new App({ outdir: staging, stackTraces: false });
-    const stacks = selected.map((definition) => definition.create(app));
-    try {
-      app.synth();
-    } catch (error) {
-      // cdktf stops at the first stack whose validation fails: check the rest so every violation is
-      // reported at once. Errors other than validation failures are not masked.
-      const other = otherValidationErrors(error);
-      if (other === undefined) throw error;
-      const violations = resultsFor(stacks).flatMap((r) => r.violations);
-      if (violations.length > 0) throw new GuardrailViolationError(violations, { cause: error, otherErrors: other });
-      throw error;
+    let staged: Manifest | undefined;
+    if (building.length > 0) {
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(staging, { recursive: true });
+      const app = new App({ outdir: staging, stackTraces: false });
+      const stacks = building.map((definition) => definition.create(app));
+      try {
+        app.synth();
+      } catch (error) {
+        // cdktf stops at the first stack whose validation fails: check the rest so every violation is
+        // reported at once. Errors other than validation failures are not masked.
+        const other = otherValidationErrors(error);
+        if (other === undefined) throw error;
+        const violations = resultsFor(stacks).flatMap((r) => r.violations);
+        if (violations.length > 0) throw new GuardrailViolationError(violations, { cause: error, otherErrors: other });
+        throw error;
+      }
+      guardrails = resultsFor(stacks);
+      staged = JSON.parse(readFileSync(join(staging, 'manifest.json'), 'utf8')) as Manifest;
     }
-    guardrails = resultsFor(stacks);
 
     // Everything synthesized: now replace the published output, stack by stack.
     mkdirSync(join(outdir, 'stacks'), { recursive: true });
     const manifestPath = join(outdir, 'manifest.json');
-    const staged = JSON.parse(readFileSync(join(staging, 'manifest.json'), 'utf8')) as Manifest;
-    const full = requested.length === 0;
-    const previous: Manifest =
-      !full && existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest) : { version: staged.version, stacks: {} };
-    for (const definition of selected) {
+    // Output of another environment is replaced whole, never mixed with this one.
+    const publishedEnvironment = readJson<{ environment?: string }>(join(outdir, 'platform.json'))?.environment;
+    if (publishedEnvironment !== undefined && publishedEnvironment !== environment.name) {
+      for (const existing of readdirSync(join(outdir, 'stacks'))) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
+    }
+    const rebuildsAll = (full && upToDate.length === 0) || (publishedEnvironment !== undefined && publishedEnvironment !== environment.name);
+    const previous: Manifest = (!rebuildsAll ? readJson<Manifest>(manifestPath) : undefined) ?? { version: staged?.version ?? '', stacks: {} };
+    for (const definition of building) {
       const target = join(outdir, 'stacks', definition.name);
       rmSync(target, { recursive: true, force: true });
       renameSync(join(staging, 'stacks', definition.name), target);
@@ -101,20 +139,31 @@ export function synthesize(options: SynthOptions): SynthResult {
         if (!all.some((s) => s.name === existing)) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
       }
     }
-    const merged: Manifest = { version: staged.version, stacks: { ...previous.stacks, ...staged.stacks } };
+    const merged: Manifest = { version: staged?.version ?? previous.version, stacks: { ...previous.stacks, ...staged?.stacks } };
     for (const name of Object.keys(merged.stacks)) if (!all.some((s) => s.name === name)) delete merged.stacks[name];
     writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
     writeFileSync(
       join(outdir, 'platform.json'),
       `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
     );
-    writeGuardrailReport(outdir, environment.name, all, guardrails, full);
+    writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
+    const nextFingerprints: Record<string, string> = {};
+    for (const definition of all) {
+      const fingerprint = fingerprints.get(definition.name) ?? previousFingerprints[definition.name];
+      if (fingerprint && existsSync(join(outdir, 'stacks', definition.name))) nextFingerprints[definition.name] = fingerprint;
+    }
+    const record: Fingerprints = {
+      environment: environment.name,
+      ...(full ? { snapshot: inputSnapshot(options.root, environment.name) } : {}),
+      stacks: nextFingerprints,
+    };
+    writeFileSync(fingerprintsPath, `${JSON.stringify(record, null, 2)}\n`);
   } finally {
     rmSync(staging, { recursive: true, force: true });
     // Nothing was published: leave no empty output directory behind either.
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: selected, all, guardrails };
+  return { environment, outdir, synthesized: building, upToDate, all, guardrails };
 }
 
 /**

@@ -1,0 +1,107 @@
+/**
+ * Fingerprints for incremental synth: a stack is re-synthesized only when the code that builds
+ * it, or one of its input files, changed since its output was written.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled output root this code runs from (`<repo>/dist`). */
+const DIST_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SOURCE_ROOT = join(DIST_ROOT, '..');
+
+function collect(dir: string, accept: (file: string) => boolean, into: string[]): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) collect(path, accept, into);
+    else if (accept(path)) into.push(path);
+  }
+}
+
+let codeFingerprintMemo: string | undefined;
+
+/**
+ * Everything, besides configuration files, that shapes a stack's output: the compiled modules and
+ * stacks, the non-TypeScript assets beside their sources (dashboards), and the locked dependency
+ * versions.
+ */
+export function codeFingerprint(): string {
+  if (codeFingerprintMemo) return codeFingerprintMemo;
+  const files: string[] = [];
+  for (const area of ['modules', 'stacks']) {
+    collect(join(DIST_ROOT, area), (f) => f.endsWith('.js'), files);
+    collect(join(SOURCE_ROOT, area), (f) => !f.endsWith('.ts'), files);
+  }
+  files.push(join(SOURCE_ROOT, 'package-lock.json'));
+  const hash = createHash('sha256');
+  for (const file of files.sort()) {
+    if (!existsSync(file)) continue;
+    hash.update(file.slice(SOURCE_ROOT.length)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  codeFingerprintMemo = hash.digest('hex');
+  return codeFingerprintMemo;
+}
+
+/** Fingerprint of one stack: code, environment name, stack name and the content of its inputs. */
+export function stackFingerprint(root: string, environmentName: string, stackName: string, inputs: readonly string[]): string {
+  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0${stackName}\0`);
+  for (const input of inputs) hash.update(input).update('\0').update(readFileSync(join(root, input))).update('\0');
+  return hash.digest('hex');
+}
+
+/**
+ * Fingerprint of every input of a full synth of one environment: the code, the environment file,
+ * and every tenant folder's file. Equal snapshots mean the previous full synth's output (and its
+ * validation verdict) still holds, so `npm run synth` can stop before loading any stack code.
+ */
+export function inputSnapshot(root: string, environmentName: string): string {
+  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0`);
+  const environmentFile = join(root, 'environments', `${environmentName}.yaml`);
+  hash.update(existsSync(environmentFile) ? readFileSync(environmentFile) : '(missing)');
+  const tenants = join(root, 'tenants');
+  if (existsSync(tenants)) {
+    for (const entry of readdirSync(tenants).sort()) {
+      const folder = join(tenants, entry);
+      if (!statSync(folder).isDirectory()) continue;
+      // Every file of a tenant folder counts: a stray `tenant.yml` is an error the loader reports.
+      for (const file of readdirSync(folder).sort()) {
+        const path = join(folder, file);
+        hash.update(`\0${entry}/${file}\0`);
+        if (statSync(path).isFile()) hash.update(readFileSync(path));
+      }
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** Fingerprints of the published stacks (incremental synth), next to manifest.json. */
+export const FINGERPRINTS_FILE = 'fingerprints.json';
+
+export interface Fingerprints {
+  environment: string;
+  /** `inputSnapshot` of the last full synth, when it was one. */
+  snapshot?: string;
+  stacks: Record<string, string>;
+}
+
+/**
+ * True when the last full synth into `outdir` had exactly these inputs and its output is intact:
+ * nothing to validate or build. Cheap: loads no stack code.
+ */
+export function fullSynthIsCurrent(root: string, environmentName: string, outdir: string): boolean {
+  const recorded = readJson<Fingerprints>(join(outdir, FINGERPRINTS_FILE));
+  if (!recorded?.snapshot || recorded.environment !== environmentName) return false;
+  if (recorded.snapshot !== inputSnapshot(root, environmentName)) return false;
+  return Object.keys(recorded.stacks).every((name) => existsSync(join(outdir, 'stacks', name, 'cdk.tf.json')));
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT } from './support/synth.js';
+
+describe('incremental synth', () => {
+  let root: string;
+  let outdir: string;
+  const synth = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+  };
+  const mtime = (stack: string) => statSync(join(outdir, 'stacks', stack, 'cdk.tf.json')).mtimeMs;
+  const content = (stack: string) => readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8');
+
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'synth-incremental-'));
+    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'tenants'), join(root, 'tenants'), { recursive: true });
+    outdir = join(root, 'out');
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('rebuilds nothing when nothing changed, without loading stack code', () => {
+    assert.match(synth(), /^synthesized 12 stack\(s\) for environment "dev"/);
+    const before = mtime('tenant-analytics');
+    assert.match(synth(), /synthesized 0 stack\(s\): every stack of environment "dev" is up to date/);
+    assert.equal(mtime('tenant-analytics'), before);
+  });
+
+  it('rebuilds only the tenant whose file changed, with the same output a forced build gives', () => {
+    const network = mtime('network');
+    const risk = mtime('tenant-risk-models');
+    const file = join(root, 'tenants/analytics/tenant.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/cpu: "?\d+"?/, 'cpu: "123"'));
+    assert.match(synth(), /^synthesized 1 stack\(s\) \(11 up to date\) for environment "dev".*: tenant-analytics$/m);
+    assert.equal(mtime('network'), network);
+    assert.equal(mtime('tenant-risk-models'), risk);
+    assert.match(content('tenant-analytics'), /"requests.cpu": "123"/);
+    const incremental = content('tenant-analytics');
+    synth('--force');
+    assert.equal(content('tenant-analytics'), incremental);
+  });
+
+  it('still validates every tenant file when one changed', () => {
+    const file = join(root, 'tenants/risk-models/tenant.yaml');
+    const original = readFileSync(file, 'utf8');
+    appendFileSync(file, 'colour: blue\n');
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir], { encoding: 'utf8' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /tenants\/risk-models\/tenant\.yaml: colour: expected no field named "colour"/);
+    writeFileSync(file, original);
+  });
+
+  it('rebuilds everything when the environment file changes, and a missing output even when nothing changed', () => {
+    const envFile = join(root, 'environments/dev.yaml');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace('logRetentionDays: 30', 'logRetentionDays: 60'));
+    assert.match(synth(), /^synthesized 12 stack\(s\) for environment "dev"/);
+    rmSync(join(outdir, 'stacks', 'cluster'), { recursive: true });
+    assert.match(synth(), /^synthesized 1 stack\(s\) \(11 up to date\).*: cluster$/m);
+  });
+
+  it('drops the stack of a removed tenant folder', () => {
+    rmSync(join(root, 'tenants/risk-models'), { recursive: true });
+    synth();
+    assert.equal(existsSync(join(outdir, 'stacks', 'tenant-risk-models')), false);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
+    assert.equal(manifest.stacks['tenant-risk-models'], undefined);
+    assert.ok(manifest.stacks['tenant-analytics']);
+  });
+
+  it('replaces the output of another environment instead of mixing them', () => {
+    const prod = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network'], { encoding: 'utf8' });
+    assert.equal(prod.status, 0, prod.stderr);
+    assert.equal(existsSync(join(outdir, 'stacks', 'cluster')), false, 'dev stacks removed');
+    assert.match(content('network'), /"key": "prod\/network.tfstate"/);
+  });
+});
