@@ -137,3 +137,53 @@ export function offlinePlanConfig(stackJson: TerraformJson): TerraformJson {
   return copy;
 }
 
+
+const AWS_ONLY_PROVIDERS = new Set(['aws']);
+
+/** Whether a resource or data source type belongs to a provider in the offline mirror. */
+function isMirrored(type: string): boolean {
+  return type.startsWith('aws_') || type === 'terraform_remote_state';
+}
+
+/**
+ * The AWS part of a stack that also uses providers outside the offline mirror (kubernetes, helm):
+ * other providers, their resources and data sources, dependencies on them and outputs that
+ * reference them are dropped, so `terraform validate` can check every AWS resource offline.
+ * Returns the dropped resource types too, for the report.
+ */
+export function awsPartOf(stackJson: TerraformJson): { config: TerraformJson; dropped: string[] } {
+  const copy = structuredClone(stackJson) as TerraformJson & {
+    terraform?: { required_providers?: Record<string, unknown> };
+    resource?: Record<string, Record<string, Record<string, unknown>>>;
+    data?: Record<string, Record<string, Record<string, unknown>>>;
+    ephemeral?: Record<string, Record<string, Record<string, unknown>>>;
+    output?: Record<string, Record<string, unknown>>;
+  };
+  const dropped = new Set<string>();
+  for (const provider of Object.keys(copy.provider ?? {})) if (!AWS_ONLY_PROVIDERS.has(provider)) delete (copy.provider as Record<string, unknown>)[provider];
+  const requiredProviders = copy.terraform?.required_providers;
+  if (requiredProviders) for (const name of Object.keys(requiredProviders)) if (!AWS_ONLY_PROVIDERS.has(name)) delete requiredProviders[name];
+  for (const block of ['resource', 'data', 'ephemeral'] as const) {
+    const types = copy[block];
+    if (!types) continue;
+    for (const type of Object.keys(types)) {
+      if (!isMirrored(type)) {
+        dropped.add(type);
+        delete types[type];
+      }
+    }
+  }
+  const references = (value: unknown) => [...dropped].some((type) => JSON.stringify(value).includes(`${type}.`));
+  for (const block of ['resource', 'data', 'ephemeral'] as const) {
+    for (const instances of Object.values(copy[block] ?? {})) {
+      for (const body of Object.values(instances)) {
+        if (Array.isArray(body.depends_on)) {
+          body.depends_on = (body.depends_on as string[]).filter((d) => ![...dropped].some((type) => d.startsWith(`${type}.`)));
+          if ((body.depends_on as string[]).length === 0) delete body.depends_on;
+        }
+      }
+    }
+  }
+  for (const [name, output] of Object.entries(copy.output ?? {})) if (references(output)) delete copy.output![name];
+  return { config: copy, dropped: [...dropped].sort() };
+}
