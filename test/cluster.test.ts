@@ -65,6 +65,8 @@ describe('cluster stack (dev)', () => {
     const ng = resourceLike(tf, 'aws_eks_node_group', 'system-nodes');
     assert.equal(ng.ami_type, 'AL2023_ARM_64_STANDARD');
     assert.equal(ng.capacity_type, 'ON_DEMAND');
+    // Upgrading kubernetesVersion rolls the system nodes after the control plane.
+    assert.match(ng.version as string, /aws_eks_cluster\.eks_cluster_.*\.version/);
     assert.deepEqual(ng.instance_types, ['m7g.large', 'm6g.large']);
     assert.deepEqual(ng.labels, { 'spark-platform.io/pool': 'system' });
     assert.deepEqual(ng.taint, [{ key: 'CriticalAddonsOnly', value: 'true', effect: 'NO_SCHEDULE' }]);

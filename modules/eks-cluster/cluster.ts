@@ -243,6 +243,8 @@ export class EksClusterConstruct extends Construct {
     this.systemNodeGroup = new EksNodeGroup(this, 'system-nodes', {
       clusterName: this.cluster.name,
       nodeGroupName: 'system',
+      // Follows the control plane: a version bump upgrades the cluster first, then rolls these nodes.
+      version: this.cluster.version,
       nodeRoleArn: this.systemNodeRole.arn,
       subnetIds: [...props.nodeSubnetIds],
       amiType: 'AL2023_ARM_64_STANDARD',
