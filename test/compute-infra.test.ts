@@ -42,7 +42,7 @@ describe('karpenter-infra stack (dev)', () => {
     assert.deepEqual(Object.keys(tf.output!).sort(), Object.keys(KARPENTER_INFRA.outputs).sort());
     assert.equal(tf.output!.interruptionQueueName!.value, ref('aws_sqs_queue', 'interruption_queue', 'name'));
     assert.equal(tf.output!.nodeRoleName!.value, ref('aws_iam_role', 'node-role', 'name'));
-    assert.equal(tf.output!.controllerRoleArn!.value, ref('aws_iam_role', 'controller-role', 'arn'));
+    assert.equal(tf.output!.controllerRoleArn!.value, ref('aws_iam_role', 'controller_role', 'arn'));
   });
 
   it('creates an SSE-encrypted interruption queue keeping messages 300 s', () => {
@@ -97,12 +97,12 @@ describe('karpenter-infra stack (dev)', () => {
   });
 
   it('binds the controller role to karpenter/karpenter with EKS Pod Identity, trusted for that cluster and service account only', () => {
-    const association = resourceLike(tf, 'aws_eks_pod_identity_association', 'controller-pod-identity');
+    const association = resourceLike(tf, 'aws_eks_pod_identity_association', 'controller_pod-identity');
     assert.deepEqual(
       { cluster: association.cluster_name, namespace: association.namespace, sa: association.service_account, role: association.role_arn },
-      { cluster: CLUSTER_NAME_REF, namespace: 'karpenter', sa: 'karpenter', role: ref('aws_iam_role', 'controller-role', 'arn') },
+      { cluster: CLUSTER_NAME_REF, namespace: 'karpenter', sa: 'karpenter', role: ref('aws_iam_role', 'controller_role', 'arn') },
     );
-    const role = resourceLike(tf, 'aws_iam_role', 'controller-role');
+    const role = resourceLike(tf, 'aws_iam_role', 'controller_role');
     assert.equal(role.name, 'spark-dev-karpenter-controller');
     assert.deepEqual(JSON.parse(role.assume_role_policy as string), {
       Version: '2012-10-17',
@@ -126,7 +126,7 @@ describe('karpenter-infra stack (dev)', () => {
 
   it('attaches exactly the five controller policies to the controller role', () => {
     const attached = Object.values(resourcesOf(tf, 'aws_iam_role_policy_attachment'))
-      .filter((a) => a.role === ref('aws_iam_role', 'controller-role', 'name'))
+      .filter((a) => a.role === ref('aws_iam_role', 'controller_role', 'name'))
       .map((a) => a.policy_arn)
       .sort();
     const created = Object.keys(resourcesOf(tf, 'aws_iam_policy'))

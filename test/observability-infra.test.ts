@@ -31,7 +31,7 @@ describe('observability-infra stack (AWS side)', () => {
   });
 
   it('gives Fluent Bit a Pod Identity role for logging/aws-for-fluent-bit on this cluster only', () => {
-    const role = resourceLike(tf, 'aws_iam_role', 'fluent-bit-role');
+    const role = resourceLike(tf, 'aws_iam_role', 'fluent-bit_role');
     assert.equal(role.name, 'spark-dev-fluent-bit');
     const [trust] = policyOf(role, 'assume_role_policy').Statement;
     assert.deepEqual(trust!.Action, ['sts:AssumeRole', 'sts:TagSession']);
@@ -44,11 +44,11 @@ describe('observability-infra stack (AWS side)', () => {
     const association = resourceLike(tf, 'aws_eks_pod_identity_association', 'fluent-bit');
     assert.equal(association.namespace, 'logging');
     assert.equal(association.service_account, 'aws-for-fluent-bit');
-    assert.match(association.role_arn as string, /aws_iam_role\.log-shipping_fluent-bit-role_.*\.arn/);
+    assert.match(association.role_arn as string, /aws_iam_role\.log-shipping_fluent-bit_role_.*\.arn/);
   });
 
   it('lets Fluent Bit write streams into the platform group and the tenant groups only, never create groups', () => {
-    const statements = policyOf(resourceLike(tf, 'aws_iam_role_policy', 'fluent-bit-logs')).Statement;
+    const statements = policyOf(resourceLike(tf, 'aws_iam_role_policy', 'fluent-bit_policy-container-logs')).Statement;
     const arn = (name: string) => `arn:aws:logs:us-west-2:111122223333:log-group:${name}`;
     const tenants = tenantLogGroupName('dev', '*');
     assert.equal(tenants, '/spark-platform/dev/tenants/*');
@@ -98,14 +98,14 @@ describe('observability-infra stack (AWS side)', () => {
   it('with ampRemoteWrite: a workspace and a Prometheus role allowed aps:RemoteWrite on it only', () => {
     const workspace = resourceLike(amp, 'aws_prometheus_workspace', 'workspace');
     assert.equal(workspace.alias, 'spark-dev');
-    const role = resourceLike(amp, 'aws_iam_role', 'prometheus-role');
+    const role = resourceLike(amp, 'aws_iam_role', 'prometheus_role');
     assert.equal(role.name, 'spark-dev-prometheus-amp');
     assert.deepEqual(policyOf(role, 'assume_role_policy').Statement[0]!.Condition!.StringEquals, {
       'aws:SourceAccount': '111122223333',
       'aws:RequestTag/kubernetes-namespace': 'monitoring',
       'aws:RequestTag/kubernetes-service-account': 'kube-prometheus-stack-prometheus',
     });
-    const statements = policyOf(resourceLike(amp, 'aws_iam_role_policy', 'remote-write')).Statement;
+    const statements = policyOf(resourceLike(amp, 'aws_iam_role_policy', 'policy-amp-remote-write')).Statement;
     assert.equal(statements.length, 1);
     assert.deepEqual(statements[0]!.Action, ['aps:RemoteWrite']);
     assert.deepEqual(statements[0]!.Resource, ['${aws_prometheus_workspace.managed-prometheus_workspace_57DBB5DA.arn}']);

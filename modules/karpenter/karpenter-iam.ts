@@ -8,12 +8,13 @@
  */
 import { Construct } from 'constructs';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry/index.js';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { NODE_ROLE_MANAGED_POLICIES } from '../eks-cluster/cluster.js';
-import { managedPolicyArn, podIdentityTrust, policyJson, serviceTrust } from '../iam/policy.js';
+import { PodIdentityRole } from '../iam/pod-identity-role.js';
+import { managedPolicyArn, policyJson, serviceTrust } from '../iam/policy.js';
 import { type ControllerPolicies, karpenterControllerPolicies } from './controller-policy.js';
 import { boundedName, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT } from './names.js';
 
@@ -75,11 +76,6 @@ export class KarpenterIam extends Construct {
       dependsOn: nodePolicies,
     });
 
-    this.controllerRole = new IamRole(this, 'controller-role', {
-      name: boundedName('iamRole', `${props.clusterName}-karpenter-controller`),
-      description: `Karpenter controller of ${props.clusterName} (EKS Pod Identity: ${namespace}/${serviceAccount})`,
-      assumeRolePolicy: policyJson(podIdentityTrust({ clusterArn, accountId: props.accountId, namespace, serviceAccounts: [serviceAccount] })),
-    });
     this.controllerPolicies = karpenterControllerPolicies({
       clusterName: props.clusterName,
       region: props.region,
@@ -95,21 +91,25 @@ export class KarpenterIam extends Construct {
       interruption: 'interruption',
       resourceDiscovery: 'resource-discovery',
     };
-    const attachments = (Object.keys(purposes) as (keyof ControllerPolicies)[]).map((key) => {
-      const policy = new IamPolicy(this, `controller-${purposes[key]}`, {
+    const managedPolicies: Record<string, string> = {};
+    for (const key of Object.keys(purposes) as (keyof ControllerPolicies)[]) {
+      managedPolicies[purposes[key]] = new IamPolicy(this, `controller-${purposes[key]}`, {
         name: boundedName('iamPolicy', `${props.clusterName}-karpenter-${purposes[key]}`),
         description: `Karpenter controller of ${props.clusterName}: ${purposes[key]}`,
         policy: policyJson(this.controllerPolicies[key]),
-      });
-      return new IamRolePolicyAttachment(this, `controller-${purposes[key]}-attachment`, { role: this.controllerRole.name, policyArn: policy.arn });
-    });
-
-    this.podIdentityAssociation = new EksPodIdentityAssociation(this, 'controller-pod-identity', {
+      }).arn;
+    }
+    const controller = new PodIdentityRole(this, 'controller', {
+      roleName: boundedName('iamRole', `${props.clusterName}-karpenter-controller`),
+      description: `Karpenter controller of ${props.clusterName} (EKS Pod Identity: ${namespace}/${serviceAccount})`,
       clusterName: clusterRef,
+      clusterArn,
+      accountId: props.accountId,
       namespace,
       serviceAccount,
-      roleArn: this.controllerRole.arn,
-      dependsOn: attachments,
+      managedPolicies,
     });
+    this.controllerRole = controller.role;
+    this.podIdentityAssociation = controller.association;
   }
 }

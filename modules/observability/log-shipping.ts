@@ -6,10 +6,10 @@
  */
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { type PolicyDocument, podIdentityTrust, policyDocument, policyJson } from '../iam/policy.js';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { PodIdentityRole } from '../iam/pod-identity-role.js';
+import { type PolicyDocument, policyDocument } from '../iam/policy.js';
 import { LOGGING_NAMESPACE, SERVICE_ACCOUNTS } from './constants.js';
 import { platformContainerLogGroupName, tenantLogGroupName } from './log-groups.js';
 
@@ -97,22 +97,17 @@ export class LogShipping extends Construct {
       retentionInDays: props.retentionDays,
     });
 
-    this.role = new IamRole(this, 'fluent-bit-role', {
-      name: `${props.clusterName}-fluent-bit`,
+    const identity = new PodIdentityRole(this, 'fluent-bit', {
+      roleName: `${props.clusterName}-fluent-bit`,
       description: `Fluent Bit (${namespace}/${serviceAccount}) ships container logs to the platform and tenant log groups`,
-      assumeRolePolicy: policyJson(podIdentityTrust({ clusterArn: props.clusterArn, accountId: props.accountId, namespace, serviceAccounts: [serviceAccount] })),
-    });
-    const policy = new IamRolePolicy(this, 'fluent-bit-logs', {
-      role: this.role.id,
-      name: 'container-logs',
-      policy: policyJson(fluentBitLogsPolicy({ partition, region: props.region, accountId: props.accountId, environmentName: props.environmentName })),
-    });
-    this.podIdentityAssociation = new EksPodIdentityAssociation(this, 'fluent-bit-pod-identity', {
       clusterName: props.clusterNameRef ?? props.clusterName,
+      clusterArn: props.clusterArn,
+      accountId: props.accountId,
       namespace,
       serviceAccount,
-      roleArn: this.role.arn,
-      dependsOn: [policy],
+      inlinePolicies: { 'container-logs': fluentBitLogsPolicy({ partition, region: props.region, accountId: props.accountId, environmentName: props.environmentName }) },
     });
+    this.role = identity.role;
+    this.podIdentityAssociation = identity.association;
   }
 }

@@ -4,11 +4,11 @@
  * write requests (SigV4), allowed `aps:RemoteWrite` on this workspace only.
  */
 import { Construct } from 'constructs';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { PrometheusWorkspace } from '@cdktf/provider-aws/lib/prometheus-workspace/index.js';
-import { type PolicyDocument, podIdentityTrust, policyDocument, policyJson } from '../iam/policy.js';
+import { PodIdentityRole } from '../iam/pod-identity-role.js';
+import { type PolicyDocument, policyDocument } from '../iam/policy.js';
 import { MONITORING_NAMESPACE, SERVICE_ACCOUNTS } from './constants.js';
 
 /** Remote write only, on one workspace. */
@@ -67,22 +67,17 @@ export class ManagedPrometheus extends Construct {
     });
     this.remoteWriteUrl = ampRemoteWriteUrl(this.workspace.prometheusEndpoint);
 
-    this.role = new IamRole(this, 'prometheus-role', {
-      name: `${props.clusterName}-prometheus-amp`,
+    const identity = new PodIdentityRole(this, 'prometheus', {
+      roleName: `${props.clusterName}-prometheus-amp`,
       description: `Prometheus (${namespace}/${serviceAccount}) remote-writes to AMP workspace ${props.clusterName}`,
-      assumeRolePolicy: policyJson(podIdentityTrust({ clusterArn: props.clusterArn, accountId: props.accountId, namespace, serviceAccounts: [serviceAccount] })),
-    });
-    const policy = new IamRolePolicy(this, 'remote-write', {
-      role: this.role.id,
-      name: 'amp-remote-write',
-      policy: policyJson(ampRemoteWritePolicy(this.workspace.arn)),
-    });
-    this.podIdentityAssociation = new EksPodIdentityAssociation(this, 'prometheus-pod-identity', {
       clusterName: props.clusterNameRef ?? props.clusterName,
+      clusterArn: props.clusterArn,
+      accountId: props.accountId,
       namespace,
       serviceAccount,
-      roleArn: this.role.arn,
-      dependsOn: [policy],
+      inlinePolicies: { 'amp-remote-write': ampRemoteWritePolicy(this.workspace.arn) },
     });
+    this.role = identity.role;
+    this.podIdentityAssociation = identity.association;
   }
 }
