@@ -67,18 +67,18 @@ const SystemNodeGroupSchema = z
 
 export const EnvironmentSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'a short lowercase name (2-20 chars: a-z, 0-9, -), such as dev'),
-    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id as a quoted string, such as "111122223333"'),
-    region: z.string().regex(AWS_REGION, 'an AWS region such as us-west-2'),
-    availabilityZones: z.array(z.string()).min(2).max(6),
-    vpcCidr: cidr('vpcCidr'),
-    podCidr: cidr('podCidr'),
-    clusterName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,99}$/, 'an EKS cluster name (1-100 chars, starting with a letter: a-z, A-Z, 0-9, _, -)'),
-    kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'a Kubernetes minor version as a quoted string, such as "1.33"'),
-    stateBucket: z.string().regex(S3_BUCKET_NAME, 'an S3 bucket name (3-63 chars: a-z, 0-9, -)'),
-    adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admins')).min(1).max(20),
-    publicEndpointCidrs: z.array(cidr('publicEndpointCidrs')).max(40).default([]),
-    tags: z.record(z.string().regex(TAG_KEY, 'a tag key (1-128 chars, not starting with aws:)'), z.string().max(256)).default({}),
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'a short lowercase name (2-20 chars: a-z, 0-9, -), such as dev').describe('Environment name, equal to the file name (environments/<name>.yaml).'),
+    accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id as a quoted string, such as "111122223333"').describe('AWS account the environment deploys to (quoted); the provider refuses any other.'),
+    region: z.string().regex(AWS_REGION, 'an AWS region such as us-west-2').describe('AWS region.'),
+    availabilityZones: z.array(z.string()).min(2).max(6).describe('2 to 6 availability zones of the region: one node, pod and public subnet each.'),
+    vpcCidr: cidr('vpcCidr').describe('Primary VPC CIDR (/16 to /20): node, public and endpoint subnets.'),
+    podCidr: cidr('podCidr').describe('Secondary CIDR inside 100.64.0.0/10 (/16 to /20) for pods (VPC CNI custom networking).'),
+    clusterName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,99}$/, 'an EKS cluster name (1-100 chars, starting with a letter: a-z, A-Z, 0-9, _, -)').describe('EKS cluster name; also the prefix of most resource names.'),
+    kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'a Kubernetes minor version as a quoted string, such as "1.33"').describe('EKS Kubernetes minor version, quoted (e.g. "1.33").'),
+    stateBucket: z.string().regex(S3_BUCKET_NAME, 'an S3 bucket name (3-63 chars: a-z, 0-9, -)').describe('S3 bucket holding every stack state, created by the bootstrap stack.'),
+    adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admins')).min(1).max(20).describe('IAM roles given cluster admin through EKS access entries.'),
+    publicEndpointCidrs: z.array(cidr('publicEndpointCidrs')).max(40).default([]).describe('CIDRs allowed to reach the public API endpoint; empty means private endpoint only.'),
+    tags: z.record(z.string().regex(TAG_KEY, 'a tag key (1-128 chars, not starting with aws:)'), z.string().max(256)).default({}).describe('Tags on every AWS resource, besides the platform:* tags.'),
     natGateways: z.enum(['one-per-az', 'single']).default('one-per-az').describe('NAT gateways: one per AZ (resilient) or a single one (cheaper, for dev).'),
     interfaceEndpoints: z
       .array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a VPC endpoint service short name such as ecr.api'))
