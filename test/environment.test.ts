@@ -55,6 +55,7 @@ describe('environment files', () => {
     ['pod CIDR overlapping the VPC', { vpcCidr: '100.64.0.0/16', podCidr: '100.64.0.0/16' }, [], /podCidr: expected a CIDR that does not overlap vpcCidr 100.64.0.0\/16/],
     ['kubernetes version as a number', { kubernetesVersion: 1.3 }, [], /kubernetesVersion: expected a string, found number 1.3/],
     ['kubernetes version without add-on defaults', { kubernetesVersion: '1.40' }, [], /addons.vpcCni: expected a pinned add-on version: Kubernetes 1.40 has no defaults/],
+    ['cluster name too long for derived names', { clusterName: 'c'.repeat(33) }, [], /clusterName: expected an EKS cluster name of 1-32 characters.*64-character limit/],
     ['bad state bucket', { stateBucket: 'My_Bucket' }, [], /stateBucket: expected an S3 bucket name.*found "My_Bucket"/],
     ['admin is a user, not a role', { adminRoleArns: ['arn:aws:iam::111122223333:user/alice'] }, [], /adminRoleArns\[0\]: expected an IAM role ARN.*found "arn:aws:iam::111122223333:user\/alice"/],
     ['no admins', { adminRoleArns: [] }, [], /adminRoleArns: expected at least 1 item, found an empty list/],

@@ -73,7 +73,7 @@ export const EnvironmentSchema = z
     availabilityZones: z.array(z.string()).min(2).max(6).describe('2 to 6 availability zones of the region: one node, pod and public subnet each.'),
     vpcCidr: cidr('vpcCidr').describe('Primary VPC CIDR (/16 to /20): node, public and endpoint subnets.'),
     podCidr: cidr('podCidr').describe('Secondary CIDR inside 100.64.0.0/10 (/16 to /20) for pods (VPC CNI custom networking).'),
-    clusterName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,99}$/, 'an EKS cluster name (1-100 chars, starting with a letter: a-z, A-Z, 0-9, _, -)').describe('EKS cluster name; also the prefix of most resource names.'),
+    clusterName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,31}$/, 'an EKS cluster name of 1-32 characters starting with a letter (a-z, A-Z, 0-9, _, -); longer names overflow the 64-character limit of the IAM role and EventBridge rule names derived from it').describe('EKS cluster name; also the prefix of most resource names.'),
     kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'a Kubernetes minor version as a quoted string, such as "1.33"').describe('EKS Kubernetes minor version, quoted (e.g. "1.33").'),
     stateBucket: z.string().regex(S3_BUCKET_NAME, 'an S3 bucket name (3-63 chars: a-z, 0-9, -)').describe('S3 bucket holding every stack state, created by the bootstrap stack.'),
     adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admins')).min(1).max(20).describe('IAM roles given cluster admin through EKS access entries.'),
