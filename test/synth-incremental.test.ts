@@ -73,6 +73,27 @@ describe('incremental synth', () => {
     assert.ok(manifest.stacks['tenant-analytics']);
   });
 
+  it('keeps every entry when single-stack synths run in parallel (nx run-many)', async () => {
+    rmSync(outdir, { recursive: true, force: true });
+    const stacks = ['network', 'cluster', 'tenancy', 'tenant-analytics'];
+    const { spawn } = await import('node:child_process');
+    const codes = await Promise.all(
+      stacks.map(
+        (stack) =>
+          new Promise<number | null>((resolve) => {
+            const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--stack', stack], { stdio: 'ignore' });
+            child.on('exit', resolve);
+          }),
+      ),
+    );
+    assert.deepEqual(codes, [0, 0, 0, 0]);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
+    assert.deepEqual(Object.keys(manifest.stacks).sort(), [...stacks].sort());
+    const fingerprints = JSON.parse(readFileSync(join(outdir, 'fingerprints.json'), 'utf8')) as { stacks: Record<string, string> };
+    assert.deepEqual(Object.keys(fingerprints.stacks).sort(), [...stacks].sort());
+    assert.equal(existsSync(join(outdir, '.publish.lock')), false);
+  });
+
   it('replaces the output of another environment instead of mixing them', () => {
     const prod = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network'], { encoding: 'utf8' });
     assert.equal(prod.status, 0, prod.stderr);

@@ -7,7 +7,7 @@
  * recorded with its output is not rebuilt. So changing one tenant file re-synthesizes one stack.
  */
 import { App } from 'cdktf';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
@@ -45,6 +45,41 @@ export interface SynthResult {
 
 /** Guardrail report file, next to manifest.json. */
 export const GUARDRAILS_FILE = 'guardrails.json';
+
+const LOCK_STALE_MS = 120_000;
+const LOCK_TIMEOUT_MS = 300_000;
+
+/**
+ * Runs `publish` holding `<outdir>/.publish.lock` (a directory: mkdir is atomic), so concurrent
+ * synth processes never interleave their read-merge-write of manifest.json, fingerprints.json and
+ * guardrails.json. A lock older than two minutes is left over from a killed process and is taken.
+ */
+function withPublishLock(outdir: string, publish: () => void): void {
+  mkdirSync(outdir, { recursive: true });
+  const lock = join(outdir, '.publish.lock');
+  const started = Date.now();
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // Released meanwhile: try again.
+      }
+      if (Date.now() - started > LOCK_TIMEOUT_MS) throw new Error(`timed out waiting for ${lock} (another synth is publishing; remove the folder if none runs)`);
+      Atomics.wait(pause, 0, 0, 25);
+    }
+  }
+  try {
+    publish();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
 function readJson<T>(file: string): T | undefined {
   try {
@@ -118,46 +153,52 @@ export function synthesize(options: SynthOptions): SynthResult {
       staged = JSON.parse(readFileSync(join(staging, 'manifest.json'), 'utf8')) as Manifest;
     }
 
-    // Everything synthesized: now replace the published output, stack by stack.
-    mkdirSync(join(outdir, 'stacks'), { recursive: true });
-    const manifestPath = join(outdir, 'manifest.json');
-    // Output of another environment is replaced whole, never mixed with this one.
-    const publishedEnvironment = readJson<{ environment?: string }>(join(outdir, 'platform.json'))?.environment;
-    if (publishedEnvironment !== undefined && publishedEnvironment !== environment.name) {
-      for (const existing of readdirSync(join(outdir, 'stacks'))) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
-    }
-    const rebuildsAll = (full && upToDate.length === 0) || (publishedEnvironment !== undefined && publishedEnvironment !== environment.name);
-    const previous: Manifest = (!rebuildsAll ? readJson<Manifest>(manifestPath) : undefined) ?? { version: staged?.version ?? '', stacks: {} };
-    for (const definition of building) {
-      const target = join(outdir, 'stacks', definition.name);
-      rmSync(target, { recursive: true, force: true });
-      renameSync(join(staging, 'stacks', definition.name), target);
-    }
-    if (full) {
-      // Like `cdktf synth`: stacks that no longer exist (a removed tenant folder) disappear.
-      for (const existing of readdirSync(join(outdir, 'stacks'))) {
-        if (!all.some((s) => s.name === existing)) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
+    // Parallel synths of single stacks (nx run-many -t synth) publish one at a time.
+    withPublishLock(outdir, () => {
+      // Everything synthesized: now replace the published output, stack by stack.
+      mkdirSync(join(outdir, 'stacks'), { recursive: true });
+      const manifestPath = join(outdir, 'manifest.json');
+      // Output of another environment is replaced whole, never mixed with this one.
+      const publishedEnvironment = readJson<{ environment?: string }>(join(outdir, 'platform.json'))?.environment;
+      if (publishedEnvironment !== undefined && publishedEnvironment !== environment.name) {
+        for (const existing of readdirSync(join(outdir, 'stacks'))) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
       }
-    }
-    const merged: Manifest = { version: staged?.version ?? previous.version, stacks: { ...previous.stacks, ...staged?.stacks } };
-    for (const name of Object.keys(merged.stacks)) if (!all.some((s) => s.name === name)) delete merged.stacks[name];
-    writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
-    writeFileSync(
-      join(outdir, 'platform.json'),
-      `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
-    );
-    writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
-    const nextFingerprints: Record<string, string> = {};
-    for (const definition of all) {
-      const fingerprint = fingerprints.get(definition.name) ?? previousFingerprints[definition.name];
-      if (fingerprint && existsSync(join(outdir, 'stacks', definition.name))) nextFingerprints[definition.name] = fingerprint;
-    }
-    const record: Fingerprints = {
-      environment: environment.name,
-      ...(full ? { snapshot: inputSnapshot(options.root, environment.name) } : {}),
-      stacks: nextFingerprints,
-    };
-    writeFileSync(fingerprintsPath, `${JSON.stringify(record, null, 2)}\n`);
+      const rebuildsAll = (full && upToDate.length === 0) || (publishedEnvironment !== undefined && publishedEnvironment !== environment.name);
+      const previous: Manifest = (!rebuildsAll ? readJson<Manifest>(manifestPath) : undefined) ?? { version: staged?.version ?? '', stacks: {} };
+      for (const definition of building) {
+        const target = join(outdir, 'stacks', definition.name);
+        rmSync(target, { recursive: true, force: true });
+        renameSync(join(staging, 'stacks', definition.name), target);
+      }
+      if (full) {
+        // Like `cdktf synth`: stacks that no longer exist (a removed tenant folder) disappear.
+        for (const existing of readdirSync(join(outdir, 'stacks'))) {
+          if (!all.some((s) => s.name === existing)) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
+        }
+      }
+      const merged: Manifest = { version: staged?.version ?? previous.version, stacks: { ...previous.stacks, ...staged?.stacks } };
+      for (const name of Object.keys(merged.stacks)) if (!all.some((s) => s.name === name)) delete merged.stacks[name];
+      writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
+      writeFileSync(
+        join(outdir, 'platform.json'),
+        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
+      );
+      writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
+      // Re-read under the lock: a parallel `synth --stack` (nx run-many) may have published since.
+      const latest = readJson<Fingerprints>(fingerprintsPath);
+      const publishedFingerprints = latest?.environment === environment.name ? latest.stacks : {};
+      const nextFingerprints: Record<string, string> = {};
+      for (const definition of all) {
+        const fingerprint = fingerprints.get(definition.name) ?? publishedFingerprints[definition.name];
+        if (fingerprint && existsSync(join(outdir, 'stacks', definition.name))) nextFingerprints[definition.name] = fingerprint;
+      }
+      const record: Fingerprints = {
+        environment: environment.name,
+        ...(full ? { snapshot: inputSnapshot(options.root, environment.name) } : {}),
+        stacks: nextFingerprints,
+      };
+      writeFileSync(fingerprintsPath, `${JSON.stringify(record, null, 2)}\n`);
+    });
   } finally {
     rmSync(staging, { recursive: true, force: true });
     // Nothing was published: leave no empty output directory behind either.
