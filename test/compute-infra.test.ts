@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { boundedName } from '../modules/karpenter/names.js';
+import { checkedName } from '../modules/karpenter/names.js';
 import { describe, it } from 'node:test';
 import { NODE_ROLE_MANAGED_POLICIES } from '../modules/eks-cluster/cluster.js';
 import type { PolicyDocument, PolicyStatement } from '../modules/iam/policy.js';
@@ -289,7 +289,7 @@ describe('Karpenter controller policies (unit)', () => {
 
   it('refuses names AWS would reject (IAM role and EventBridge rule names are at most 64 characters)', () => {
     // The module refuses what AWS would; the environment schema caps clusterName so it never gets there.
-    assert.throws(() => boundedName('eventRule', `c${'x'.repeat(50)}-karpenter-spot-interruption`), /eventRule name "cx+-karpenter-spot-interruption" is 79 characters; AWS allows 64/);
+    assert.throws(() => checkedName('eventRule', `c${'x'.repeat(50)}-karpenter-spot-interruption`), /eventRule name "cx+-karpenter-spot-interruption" is 79 characters; AWS allows 64/);
     assert.throws(() => testEnvironment({ clusterName: `c${'x'.repeat(50)}` }), /clusterName: expected an EKS cluster name of 1-32 characters/);
     // The longest cluster name the schema allows fits every derived name.
     assert.doesNotThrow(() => synthStack('karpenter-infra', testEnvironment({ clusterName: `c${'x'.repeat(31)}` })));

@@ -67,6 +67,16 @@ export function podIdentityTrust(props: PodIdentityTrustProps): PolicyDocument {
   });
 }
 
+/** The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`). */
+export function partitionOf(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.includes('-gov-') ? 'aws-us-gov' : 'aws';
+}
+
+/** The EC2 service principal of a partition (China regions use their own domain). */
+export function ec2ServicePrincipal(partition: string): string {
+  return partition === 'aws-cn' ? 'ec2.amazonaws.com.cn' : 'ec2.amazonaws.com';
+}
+
 /** The ARN of an AWS managed policy. */
 export function managedPolicyArn(partition: string, name: string): string {
   return `arn:${partition}:iam::aws:policy/${name}`;

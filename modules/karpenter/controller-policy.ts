@@ -8,7 +8,7 @@
  * (`kubernetes.io/cluster/<name>: owned`, `eks:eks-cluster-name`, `karpenter.sh/nodepool`,
  * `karpenter.k8s.aws/ec2nodeclass`), so the controller cannot touch anything else.
  */
-import { type PolicyDocument, policyDocument } from '../iam/policy.js';
+import { ec2ServicePrincipal, type PolicyDocument, policyDocument } from '../iam/policy.js';
 
 export interface ControllerPolicyProps {
   readonly clusterName: string;
@@ -41,7 +41,7 @@ export function karpenterControllerPolicies(props: ControllerPolicyProps): Contr
   const clusterArn = `arn:${partition}:eks:${region}:${accountId}:cluster/${clusterName}`;
   const clusterTag = `kubernetes.io/cluster/${clusterName}`;
   const launched = [ec2('fleet'), ec2('instance'), ec2('volume'), ec2('network-interface'), ec2('launch-template'), ec2('spot-instances-request')];
-  const ec2Service = partition === 'aws-cn' ? 'ec2.amazonaws.com.cn' : 'ec2.amazonaws.com';
+  const ec2Service = ec2ServicePrincipal(partition);
 
   const nodeLifecycle = policyDocument(
     {

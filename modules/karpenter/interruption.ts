@@ -11,7 +11,7 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy/index.js';
 import { policyDocument, policyJson } from '../iam/policy.js';
-import { boundedName } from './names.js';
+import { checkedName } from './names.js';
 
 export interface InterruptionEvent {
   /** Suffix of the rule name and construct id. */
@@ -59,14 +59,14 @@ export class InterruptionQueue extends Construct {
   constructor(scope: Construct, id: string, props: InterruptionQueueProps) {
     super(scope, id);
     this.queue = new SqsQueue(this, 'queue', {
-      name: boundedName('sqsQueue', props.queueName),
+      name: checkedName('sqsQueue', props.queueName),
       messageRetentionSeconds: props.messageRetentionSeconds ?? 300,
       sqsManagedSseEnabled: true,
     });
 
     for (const event of INTERRUPTION_EVENTS) {
       const rule = new CloudwatchEventRule(this, `rule-${event.id}`, {
-        name: boundedName('eventRule', `${props.ruleNamePrefix}-${event.id}`),
+        name: checkedName('eventRule', `${props.ruleNamePrefix}-${event.id}`),
         description: `Karpenter interruption handling: ${event.description}`,
         eventPattern: JSON.stringify(eventPattern(event)),
       });

@@ -14,9 +14,9 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { NODE_ROLE_MANAGED_POLICIES } from '../eks-cluster/cluster.js';
 import { PodIdentityRole } from '../iam/pod-identity-role.js';
-import { managedPolicyArn, policyJson, serviceTrust } from '../iam/policy.js';
+import { ec2ServicePrincipal, managedPolicyArn, policyJson, serviceTrust } from '../iam/policy.js';
 import { type ControllerPolicies, karpenterControllerPolicies } from './controller-policy.js';
-import { boundedName, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT } from './names.js';
+import { checkedName, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT } from './names.js';
 
 export interface KarpenterIamProps {
   /** Cluster name as a literal: it goes into role names, ARNs and tag-scoped policy conditions. */
@@ -62,9 +62,9 @@ export class KarpenterIam extends Construct {
     const clusterArn = `arn:${partition}:eks:${props.region}:${props.accountId}:cluster/${props.clusterName}`;
 
     this.nodeRole = new IamRole(this, 'node-role', {
-      name: boundedName('iamRole', `${props.clusterName}-karpenter-node`),
+      name: checkedName('iamRole', `${props.clusterName}-karpenter-node`),
       description: `Nodes launched by Karpenter in ${props.clusterName}`,
-      assumeRolePolicy: policyJson(serviceTrust(partition === 'aws-cn' ? 'ec2.amazonaws.com.cn' : 'ec2.amazonaws.com')),
+      assumeRolePolicy: policyJson(serviceTrust(ec2ServicePrincipal(partition))),
     });
     const nodePolicies = NODE_ROLE_MANAGED_POLICIES.map(
       (name) => new IamRolePolicyAttachment(this, `node-${name}`, { role: this.nodeRole.name, policyArn: managedPolicyArn(partition, name) }),
@@ -94,13 +94,13 @@ export class KarpenterIam extends Construct {
     const managedPolicies: Record<string, string> = {};
     for (const key of Object.keys(purposes) as (keyof ControllerPolicies)[]) {
       managedPolicies[purposes[key]] = new IamPolicy(this, `controller-${purposes[key]}`, {
-        name: boundedName('iamPolicy', `${props.clusterName}-karpenter-${purposes[key]}`),
+        name: checkedName('iamPolicy', `${props.clusterName}-karpenter-${purposes[key]}`),
         description: `Karpenter controller of ${props.clusterName}: ${purposes[key]}`,
         policy: policyJson(this.controllerPolicies[key]),
       }).arn;
     }
     const controller = new PodIdentityRole(this, 'controller', {
-      roleName: boundedName('iamRole', `${props.clusterName}-karpenter-controller`),
+      roleName: checkedName('iamRole', `${props.clusterName}-karpenter-controller`),
       description: `Karpenter controller of ${props.clusterName} (EKS Pod Identity: ${namespace}/${serviceAccount})`,
       clusterName: clusterRef,
       clusterArn,

@@ -17,7 +17,7 @@ export const DEFAULT_KARPENTER_VERSION = '1.14.1';
 export const NAME_LIMITS = { iamRole: 64, iamPolicy: 128, sqsQueue: 80, eventRule: 64 } as const;
 
 /** Returns `name`, or throws naming the resource kind when AWS would reject its length. */
-export function boundedName(kind: keyof typeof NAME_LIMITS, name: string): string {
+export function checkedName(kind: keyof typeof NAME_LIMITS, name: string): string {
   const max = NAME_LIMITS[kind];
   if (name.length > max) throw new Error(`${kind} name "${name}" is ${name.length} characters; AWS allows ${max} (use a shorter cluster name)`);
   return name;

@@ -26,6 +26,7 @@ import { loadTenants } from '../../stacks/lib/tenant-config.js';
 import { tenantStackName } from '../../stacks/tenant/contract.js';
 import { type ConfigurationOverrides, tenantJobSettings } from '../../stacks/tenant/job-settings.js';
 import { repositoryRoot } from '../lib/paths.js';
+import { findTerraform } from '../lib/terraform.js';
 import { buildStartJobRunRequest, type JobDriverOptions, JobRequestError, logLocations, type TenantRuntime } from './request.js';
 
 export const EXIT_OK = 0;
@@ -80,7 +81,7 @@ export function parseOutputs(text: string, source: string): Record<string, strin
 function terraformOutputs(root: string, tenant: string): Record<string, string> {
   const dir = join(root, 'cdktf.out', 'stacks', tenantStackName(tenant));
   if (!existsSync(dir)) throw new UsageError(`no synthesized stack in ${dir}: run \`npm run synth\`, or pass --outputs <file>`);
-  const result = spawnSync('terraform', ['output', '-json'], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(findTerraform(), ['output', '-json'], { cwd: dir, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new UsageError(`terraform output failed in ${dir} (run \`terraform init\` there with credentials, or pass --outputs <file>):\n${result.stderr}`);
   }

@@ -97,7 +97,8 @@ export function fullSynthIsCurrent(root: string, environmentName: string, outdir
   return Object.keys(recorded.stacks).every((name) => existsSync(join(outdir, 'stacks', name, 'cdk.tf.json')));
 }
 
-function readJson<T>(file: string): T | undefined {
+/** A JSON file's content, or undefined when it is missing or unreadable (treated as no record). */
+export function readJson<T>(file: string): T | undefined {
   try {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
   } catch {

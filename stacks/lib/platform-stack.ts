@@ -6,6 +6,7 @@
 import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { partitionOf } from '../../modules/iam/policy.js';
 import type { Environment } from './environment.js';
 import { type GuardedStack, guardrailValidation } from './guardrails.js';
 
@@ -100,6 +101,6 @@ export class PlatformStack extends TerraformStack implements GuardedStack {
 
   /** ARN partition-aware prefix for building exact ARNs at synth time. */
   get partition(): string {
-    return this.environment.region.startsWith('cn-') ? 'aws-cn' : this.environment.region.includes('-gov-') ? 'aws-us-gov' : 'aws';
+    return partitionOf(this.environment.region);
   }
 }

@@ -14,7 +14,7 @@ import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
-import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, stackFingerprint } from './fingerprint.js';
+import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, readJson, stackFingerprint } from './fingerprint.js';
 
 export interface SynthOptions {
   /** Repository root (where `environments/` and `tenants/` are). */
@@ -78,14 +78,6 @@ function withPublishLock(outdir: string, publish: () => void): void {
     publish();
   } finally {
     rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@
  * the `configurationOverrides` it publishes. The stack and the job CLI share this, so a dry-run
  * request matches what a deployed stack outputs.
  */
+import { partitionOf } from '../../modules/iam/policy.js';
 import { tenantLogGroupName } from '../../modules/observability/log-groups.js';
 import { jobExecutionRoleName, tenantBucketName, type TenantNameScope } from '../../modules/tenant/naming.js';
 import { type PlacementOptions, sparkDefaults } from '../../modules/tenant/pod-templates.js';
@@ -58,10 +59,6 @@ export function placementOf(tenant: TenantConfig): PlacementOptions {
     dedicatedNodes: tenant.spark.dedicatedNodes,
     verticalAutoscaling: tenant.emr.verticalAutoscaling,
   };
-}
-
-function partitionOf(region: string): string {
-  return region.startsWith('cn-') ? 'aws-cn' : region.includes('-gov-') ? 'aws-us-gov' : 'aws';
 }
 
 export function tenantJobSettings(environment: Environment, tenant: TenantConfig): TenantJobSettings {
