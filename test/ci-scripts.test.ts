@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readProjectGraph } from '../scripts/affected-stacks.js';
 import { ciEnvironmentOutputs } from '../scripts/ci-env.js';
 import { APPROVAL_LABEL, buildComment, COMMENT_MARKER, gateDecision, main as commentMain, MAX_COMMENT_LENGTH, parseResult } from '../scripts/plan-comment.js';
+import { temporaryNxWorkspace } from './support/nx-workspace.js';
+import { temporaryRoot } from './support/synth.js';
 
-const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 /** A graph in `nx graph --file` shape: name -> dependencies; every name but `workspace` is a stack. */
 function graph(deps: Record<string, string[]>): NxProjectGraph {
@@ -83,10 +83,12 @@ describe('affected-stacks: deploy order', () => {
   });
 });
 
-describe('affected-stacks: the real Nx workspace', () => {
+describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => {
+  let workspace: string;
   let real: NxProjectGraph;
-  before(() => {
-    real = readProjectGraph(REPO_ROOT);
+  beforeAll(() => {
+    workspace = temporaryNxWorkspace();
+    real = readProjectGraph(workspace);
   });
 
   it('orders every stack after its implicit dependencies (project.json and tenant projects)', () => {
@@ -98,13 +100,15 @@ describe('affected-stacks: the real Nx workspace', () => {
     }
   });
 
+  it('has a project per fixture tenant folder, deployed after the platform stacks', () => {
+    const order = deployOrder(real);
+    assert.deepEqual(order.filter((s) => s.startsWith('tenant-')).sort(), ['tenant-analytics', 'tenant-risk-models']);
+    for (const tenant of ['tenant-analytics', 'tenant-risk-models']) assert.ok(order.indexOf(tenant) > order.indexOf('tenancy'), tenant);
+  });
+
   it('a changed tenant file affects only its tenant; a changed module affects every stack', () => {
-    const tenants = deployOrder(real).filter((s) => s.startsWith('tenant-'));
-    if (tenants.length > 0) {
-      const tenant = tenants[0]!;
-      assert.deepEqual(affectedProjects(REPO_ROOT, { files: [`tenants/${tenant.slice('tenant-'.length)}/tenant.yaml`] }), [tenant]);
-    }
-    assert.deepEqual(new Set(affectedProjects(REPO_ROOT, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
+    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }), ['tenant-analytics']);
+    assert.deepEqual(new Set(affectedProjects(workspace, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
   });
 });
 
@@ -200,12 +204,9 @@ describe('plan-comment: sticky comment and high-risk gate', () => {
 
 describe('ci-env', () => {
   let root: string;
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), 'ci-env-'));
-    mkdirSync(join(root, 'environments'));
-    for (const name of ['dev', 'prod']) writeFileSync(join(root, 'environments', `${name}.yaml`), readFileSync(join(REPO_ROOT, 'environments', `${name}.yaml`), 'utf8'));
+  beforeAll(() => {
+    root = temporaryRoot({ tenants: 'none' });
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
 
   it('prints the region and account of an environment as step outputs', () => {
     assert.equal(ciEnvironmentOutputs(root, 'prod'), 'region=us-west-2\naccount-id=444455556666\n');

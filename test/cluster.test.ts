@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
+import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association/index.js';
+import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
 import { CONTROL_PLANE_LOG_TYPES, NODE_ROLE_MANAGED_POLICIES } from '../modules/eks-cluster/cluster.js';
-import { resourceLike, resourcesOf, synthStack, testEnvironment } from './support/synth.js';
+import { resourceLike, resourcesOf, synthStack, synthText, testEnvironment, type TerraformJson } from './support/synth.js';
 
-const tf = synthStack('cluster');
+const text = synthText('cluster');
+const tf = JSON.parse(text) as TerraformJson;
 const cluster = resourceLike(tf, 'aws_eks_cluster', 'cluster');
 const addons = Object.fromEntries(Object.values(resourcesOf(tf, 'aws_eks_addon')).map((a) => [a.addon_name as string, a]));
 const config = (name: string) => JSON.parse(addons[name]!.configuration_values as string) as Record<string, any>;
@@ -18,10 +21,13 @@ describe('cluster stack (dev)', () => {
   });
 
   it('creates the cluster with the environment version and API_AND_CONFIG_MAP access (EMR on EKS needs it)', () => {
+    expect(text).toHaveResourceWithProperties(EksCluster, {
+      name: 'spark-dev',
+      version: '1.33',
+      access_config: { authentication_mode: 'API_AND_CONFIG_MAP', bootstrap_cluster_creator_admin_permissions: false },
+      bootstrap_self_managed_addons: false,
+    });
     assert.equal(cluster.name, 'spark-dev');
-    assert.equal(cluster.version, '1.33');
-    assert.deepEqual(cluster.access_config, { authentication_mode: 'API_AND_CONFIG_MAP', bootstrap_cluster_creator_admin_permissions: false });
-    assert.equal(cluster.bootstrap_self_managed_addons, false);
   });
 
   it('encrypts secrets with a rotated KMS key and ships every control-plane log type', () => {
@@ -50,9 +56,11 @@ describe('cluster stack (dev)', () => {
   it('grants cluster admin to the admin roles through access entries, not aws-auth', () => {
     const entries = Object.values(resourcesOf(tf, 'aws_eks_access_entry'));
     assert.deepEqual(entries.map((e) => [e.principal_arn, e.type]), [['arn:aws:iam::111122223333:role/platform-admins', 'STANDARD']]);
-    const association = Object.values(resourcesOf(tf, 'aws_eks_access_policy_association'))[0]!;
-    assert.equal(association.policy_arn, 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy');
-    assert.deepEqual(association.access_scope, { type: 'cluster' });
+    assert.equal(Object.keys(resourcesOf(tf, 'aws_eks_access_policy_association')).length, 1);
+    expect(text).toHaveResourceWithProperties(EksAccessPolicyAssociation, {
+      policy_arn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+      access_scope: { type: 'cluster' },
+    });
   });
 
   it('creates the IAM OIDC provider for IRSA', () => {

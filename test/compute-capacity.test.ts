@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { EC2NodeClass, type IEC2NodeClass } from '@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass';
 import { NodePool, type INodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1/NodePool';
 import { PriorityClass, type IPriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1/PriorityClass';

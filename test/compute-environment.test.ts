@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { DEFAULT_POOL_SETTINGS } from '../modules/karpenter/node-pools.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { defaultCompute } from '../stacks/lib/compute-config.js';
 import { loadEnvironment, parseEnvironment } from '../stacks/lib/environment.js';
-import { rawEnvironment, REPO_ROOT } from './support/synth.js';
+import { FIXTURE_REPO, rawEnvironment } from './support/synth.js';
 
 const FILE = 'environments/dev.yaml';
 
@@ -20,7 +20,7 @@ function problemsFor(compute: unknown): string {
 
 describe('environment: compute section', () => {
   it('defaults every field (dev lists none)', () => {
-    const dev = loadEnvironment(REPO_ROOT, 'dev');
+    const dev = loadEnvironment(FIXTURE_REPO, 'dev');
     assert.equal(dev.compute.executorDisruptionFreeze, undefined);
     assert.deepEqual(dev.compute, defaultCompute());
     assert.deepEqual(dev.compute, {
@@ -38,7 +38,7 @@ describe('environment: compute section', () => {
   });
 
   it('merges partial settings with the defaults, field by field (prod)', () => {
-    const prod = loadEnvironment(REPO_ROOT, 'prod');
+    const prod = loadEnvironment(FIXTURE_REPO, 'prod');
     assert.deepEqual(prod.compute.executorDisruptionFreeze, { schedule: '0 13 * * 1-5', duration: '10h', reasons: ['Underutilized', 'Drifted'] });
     assert.deepEqual(prod.compute.pools.sparkExecutor, { ...DEFAULT_POOL_SETTINGS.sparkExecutor, limits: { cpu: 4000, memory: '16000Gi' } });
     assert.deepEqual(prod.compute.pools.general, DEFAULT_POOL_SETTINGS.general);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { checkedName } from '../modules/karpenter/names.js';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { NODE_ROLE_MANAGED_POLICIES } from '../modules/eks-cluster/cluster.js';
 import type { PolicyDocument, PolicyStatement } from '../modules/iam/policy.js';
 import { karpenterControllerPolicies } from '../modules/karpenter/controller-policy.js';

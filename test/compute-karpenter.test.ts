@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { karpenterChartValues } from '../modules/karpenter/helm-values.js';
 import { KARPENTER_SERVICE_ACCOUNT } from '../modules/karpenter/names.js';
 import { SYSTEM_PLACEMENT } from '../modules/scheduling/system-nodes.js';

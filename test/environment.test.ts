@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { DEFAULT_ADDON_VERSIONS, loadEnvironment, parseEnvironment } from '../stacks/lib/environment.js';
-import { rawEnvironment, REPO_ROOT } from './support/synth.js';
+import { FIXTURE_REPO, rawEnvironment } from './support/synth.js';
 
 const FILE = 'environments/dev.yaml';
 
@@ -20,14 +20,14 @@ function problemsFor(overrides: Record<string, unknown>, remove: string[] = []):
 
 describe('environment files', () => {
   it('loads the shipped dev and prod environments with defaults applied', () => {
-    const dev = loadEnvironment(REPO_ROOT, 'dev');
+    const dev = loadEnvironment(FIXTURE_REPO, 'dev');
     assert.equal(dev.name, 'dev');
     assert.equal(dev.file, 'environments/dev.yaml');
     assert.deepEqual(dev.availabilityZones, ['us-west-2a', 'us-west-2b', 'us-west-2c']);
     assert.equal(dev.natGateways, 'single');
     assert.deepEqual(dev.addons, DEFAULT_ADDON_VERSIONS['1.33']);
     assert.deepEqual(dev.interfaceEndpoints, ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'ec2', 'eks', 'eks-auth', 'sqs']);
-    const prod = loadEnvironment(REPO_ROOT, 'prod');
+    const prod = loadEnvironment(FIXTURE_REPO, 'prod');
     assert.deepEqual(prod.publicEndpointCidrs, []);
     assert.equal(prod.natGateways, 'one-per-az');
     assert.equal(prod.systemNodeGroup.minSize, 3);
@@ -87,6 +87,6 @@ describe('environment files', () => {
   });
 
   it('names a missing environment file', () => {
-    assert.throws(() => loadEnvironment(REPO_ROOT, 'qa'), /environments\/qa\.yaml: \(file\): expected an environment file for PLATFORM_ENV=qa, found no such file/);
+    assert.throws(() => loadEnvironment(FIXTURE_REPO, 'qa'), /environments\/qa\.yaml: \(file\): expected an environment file for PLATFORM_ENV=qa, found no such file/);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { EKS_LOG_TYPES } from '../modules/guardrails/eks.js';
 import { CONTROL_PLANE_LOG_TYPES } from '../modules/eks-cluster/cluster.js';
 import { problems, violations } from './support/guardrails.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { emrIrsaTrust, emrPodIdentityTrust } from '../modules/emr-on-eks/identity.js';
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, iamWildcardResources, isWildcardResource, requiresWildcardResource } from '../modules/guardrails/iam.js';
 import { podIdentityTrust, policyJson, serviceTrust } from '../modules/iam/policy.js';

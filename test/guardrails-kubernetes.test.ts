@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { sparkNodeClasses } from '../modules/karpenter/node-classes.js';
 import { MANAGED_BY_LABEL, TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
 import { isPlaintextSecret } from '../modules/guardrails/secrets.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { s3PublicAccessBlocked } from '../modules/guardrails/s3.js';
 import { policy, problems, secureBucket, violations } from './support/guardrails.js';
 

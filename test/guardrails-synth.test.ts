@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { App, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
@@ -17,7 +17,7 @@ import { checkStack, type GuardrailReport, guardrailSummary, recordedResult, res
 import { PlatformStack } from '../stacks/lib/platform-stack.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
 import { hasTagsArgument } from './support/guardrails.js';
-import { REPO_ROOT, testEnvironment } from './support/synth.js';
+import { FIXTURE_REPO, SOURCE_ROOT, testEnvironment } from './support/synth.js';
 
 const environment = testEnvironment();
 
@@ -169,15 +169,15 @@ describe('guardrails in PlatformStack synth', () => {
 describe('synth with guardrails (CLI and synthesize)', () => {
   let root: string;
   const synthCli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
 
-  before(() => {
+  beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'guardrails-synth-'));
-    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
-    if (existsSync(join(REPO_ROOT, 'tenants'))) cpSync(join(REPO_ROOT, 'tenants'), join(root, 'tenants'), { recursive: true });
+    cpSync(join(FIXTURE_REPO, 'environments'), join(root, 'environments'), { recursive: true });
+    if (existsSync(join(FIXTURE_REPO, 'tenants'))) cpSync(join(FIXTURE_REPO, 'tenants'), join(root, 'tenants'), { recursive: true });
     writeFileSync(join(root, 'nx.json'), '{}');
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('passes every guardrail for the shipped dev configuration and writes guardrails.json', () => {
     const outdir = join(root, 'out-dev');

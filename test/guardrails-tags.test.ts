@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { DEFAULT_TAGS_NOT_APPLIED, UNTAGGABLE_AWS_RESOURCE_TYPES } from '../modules/guardrails/tags.js';
 import { hasTagsArgument, problems, violations } from './support/guardrails.js';
 

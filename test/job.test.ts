@@ -3,15 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import type { StartJobRunRequest } from '@aws-sdk/client-emr-containers';
 import { EXIT_OK, EXIT_USAGE, main, UNKNOWN_VIRTUAL_CLUSTER } from '../scripts/job/cli.js';
-import { REPO_ROOT } from './support/synth.js';
+import { FIXTURE_REPO, SOURCE_ROOT } from './support/synth.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main([...argv, '--root', REPO_ROOT], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main([...argv, '--root', FIXTURE_REPO], { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -128,7 +128,7 @@ describe('job CLI: bad input', () => {
   }
 
   it('runs as a command: npm run job prints the request', () => {
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/job/cli.js'), 'submit', '--tenant', 'analytics', '--entry-point', 's3://b-1/x.py', '--dry-run'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/job/cli.js'), 'submit', '--tenant', 'analytics', '--entry-point', 's3://b-1/x.py', '--dry-run'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as StartJobRunRequest).executionRoleArn, 'arn:aws:iam::111122223333:role/spark-dev-analytics-emr-job');
   });

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { VpcIpv4CidrBlockAssociation } from '@cdktf/provider-aws/lib/vpc-ipv4-cidr-block-association/index.js';
 import { cidrContains, cidrsOverlap, cidrSubnet, parseCidr } from '../modules/network/cidr.js';
 import { subnetLayout } from '../modules/network/network.js';
-import { resourceLike, resourcesOf, synthStack, testEnvironment } from './support/synth.js';
+import { resourceLike, resourcesOf, synthStack, synthText, testEnvironment, type TerraformJson } from './support/synth.js';
 
 describe('CIDR arithmetic', () => {
   it('splits like terraform cidrsubnet', () => {
@@ -29,7 +32,8 @@ describe('CIDR arithmetic', () => {
 });
 
 describe('network stack (dev)', () => {
-  const tf = synthStack('network');
+  const text = synthText('network');
+  const tf = JSON.parse(text) as TerraformJson;
   const subnets = Object.values(resourcesOf(tf, 'aws_subnet'));
   const tier = (t: string) => subnets.filter((s) => (s.tags as Record<string, string>)['platform:subnet-tier'] === t);
 
@@ -40,8 +44,8 @@ describe('network stack (dev)', () => {
   });
 
   it('pins the AWS provider to the account and tags everything', () => {
+    expect(text).toHaveProviderWithProperties(AwsProvider, { region: 'us-west-2', allowed_account_ids: ['111122223333'] });
     const provider = tf.provider!.aws![0]!;
-    assert.deepEqual(provider.allowed_account_ids, ['111122223333']);
     const tags = (provider.default_tags as { tags: Record<string, string> }[])[0]!.tags;
     assert.equal(tags['platform:stack'], 'network');
     assert.equal(tags['platform:environment'], 'dev');
@@ -49,10 +53,9 @@ describe('network stack (dev)', () => {
   });
 
   it('creates the VPC and associates the secondary pod CIDR', () => {
-    const vpc = resourceLike(tf, 'aws_vpc', 'vpc');
-    assert.equal(vpc.cidr_block, '10.10.0.0/16');
-    assert.equal(vpc.enable_dns_hostnames, true);
-    assert.equal(resourceLike(tf, 'aws_vpc_ipv4_cidr_block_association', 'pod-cidr').cidr_block, '100.64.0.0/16');
+    expect(text).toHaveResourceWithProperties(Vpc, { cidr_block: '10.10.0.0/16', enable_dns_hostnames: true, enable_dns_support: true });
+    expect(text).toHaveResourceWithProperties(VpcIpv4CidrBlockAssociation, { cidr_block: '100.64.0.0/16' });
+    assert.equal(Object.keys(resourcesOf(tf, 'aws_vpc')).length, 1);
   });
 
   it('creates public, node and pod subnets in every AZ', () => {

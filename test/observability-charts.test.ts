@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { MONITORING_NAMESPACE } from '../modules/observability/constants.js';
 import { retentionSizeFor, TENANT_RECORD_ACCESSOR } from '../modules/observability/helm-values.js';
 import { TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';

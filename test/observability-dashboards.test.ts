@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { checkDashboard, DASHBOARD_FILES, dashboardConfigMap, defaultDashboardsDir, InvalidDashboardError, loadDashboards } from '../modules/observability/dashboards.js';
 import { KNOWN_METRICS, ksmLabel, METRIC_FAMILIES, metricFamily, RECORDED, VPA_CUSTOM_RESOURCE_METRICS } from '../modules/observability/metrics.js';
 import { parsePromQL, substituteGrafanaVariables } from '../modules/observability/promql.js';
@@ -9,16 +9,16 @@ import { recordingRules } from '../modules/observability/rules.js';
 import { VPA_METRIC_PREFIX, vpaCustomResourceStateConfig } from '../modules/observability/vpa-metrics.js';
 import { TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
 import { VERTICAL_AUTOSCALING } from '../modules/tenant/pod-templates.js';
-import { REPO_ROOT } from './support/synth.js';
+import { SOURCE_ROOT } from './support/synth.js';
 
-const dir = join(REPO_ROOT, 'modules', 'observability', 'dashboards');
+const dir = join(SOURCE_ROOT, 'modules', 'observability', 'dashboards');
 const dashboards = loadDashboards(dir);
 const byFile = Object.fromEntries(dashboards.map((d) => [d.file, d]));
 const exprsOf = (file: string) => byFile[file]!.queries.map((q) => q.expr).join('\n');
 
 describe('dashboards as code', () => {
   it('ships every JSON file of the dashboards folder, each valid JSON with a unique uid', () => {
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.json')).sort(), [...DASHBOARD_FILES].sort());
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json')).sort()).toEqual([...DASHBOARD_FILES].sort());
     assert.equal(defaultDashboardsDir(), dir, 'found from the compiled module too');
     for (const file of DASHBOARD_FILES) {
       const model = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { uid: string; title: string; panels: unknown[] };

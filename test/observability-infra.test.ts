@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { platformContainerLogGroupName, tenantLogGroupName } from '../modules/observability/log-groups.js';
 import { fluentBitLogsPolicy } from '../modules/observability/log-shipping.js';
 import { ConfigError } from '../stacks/lib/config-file.js';

@@ -12,8 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { afterAll, describe, test } from '@jest/globals';
 import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { renderMarkdown } from '../scripts/plan-review/markdown.js';
 import {
@@ -32,14 +31,14 @@ import {
   type StackReview,
   type TerraformPlan,
 } from '../scripts/plan-review/review.js';
+import { SOURCE_ROOT } from './support/synth.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURES = join(REPO, 'test/fixtures/plan-review');
-const CLI = join(REPO, 'dist/scripts/plan-review/cli.js');
+const FIXTURES = join(SOURCE_ROOT, 'test/fixtures/plan-review');
+const CLI = join(SOURCE_ROOT, 'dist/scripts/plan-review/cli.js');
 const TENANT_PLAN = join(FIXTURES, 'tenant-alpha/plan.json');
 
 const tmp = mkdtempSync(join(tmpdir(), 'plan-review-test-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Terraform-backed plans
@@ -53,13 +52,18 @@ try {
   terraformMissing = error.message;
 }
 
-/** The terraform runner, or undefined after marking the test skipped (only with SKIP_TERRAFORM_VALIDATE=1). */
-function needTerraform(t: TestContext): OfflineTerraform | undefined {
+/**
+ * Tests that need terraform: skipped (and listed as skipped) only when terraform or the mirror is
+ * missing and SKIP_TERRAFORM_VALIDATE=1; otherwise a missing terraform fails them.
+ */
+const terraformTest = terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1' ? test.skip : test;
+if (terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1') {
+  console.warn(`SKIPPED: terraform unavailable (${terraformMissing}); unset SKIP_TERRAFORM_VALIDATE to make these tests fail`);
+}
+
+/** The terraform runner; a missing terraform fails the test that needs it. */
+function needTerraform(): OfflineTerraform {
   if (terraform) return terraform;
-  if (process.env.SKIP_TERRAFORM_VALIDATE === '1') {
-    t.skip(`SKIPPED: terraform unavailable (${terraformMissing}); unset SKIP_TERRAFORM_VALIDATE to make this fail`);
-    return undefined;
-  }
   throw new Error(`terraform unavailable: ${terraformMissing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
 }
 
@@ -228,9 +232,8 @@ function makePlan(tf: OfflineTerraform, stack: string, fixture: string, state?: 
 }
 
 const planCache = new Map<string, string>();
-function scenario(t: TestContext, stack: string, fixture: string, state?: StateResource[]): string | undefined {
-  const tf = needTerraform(t);
-  if (!tf) return undefined;
+function scenario(stack: string, fixture: string, state?: StateResource[]): string {
+  const tf = needTerraform();
   let file = planCache.get(stack);
   if (!file) {
     file = makePlan(tf, stack, fixture, state);
@@ -238,9 +241,9 @@ function scenario(t: TestContext, stack: string, fixture: string, state?: StateR
   }
   return file;
 }
-const networkPlan = (t: TestContext) => scenario(t, 'network', 'network.tf.json');
-const storagePlan = (t: TestContext) => scenario(t, 'storage', 'storage.tf.json', STORAGE_STATE);
-const logsPlan = (t: TestContext) => scenario(t, 'logs', 'logs.tf.json', LOGS_STATE);
+const networkPlan = () => scenario('network', 'network.tf.json');
+const storagePlan = () => scenario('storage', 'storage.tf.json', STORAGE_STATE);
+const logsPlan = () => scenario('logs', 'logs.tf.json', LOGS_STATE);
 
 function review(...files: string[]): PlanReview {
   return reviewPlans(files.map((f) => ({ ...parsePlanArgument(f), plan: readPlanFile(f) })));
@@ -258,13 +261,12 @@ function iamOf(stack: StackReview, address: string) {
 }
 
 function runCli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO });
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: SOURCE_ROOT });
 }
 
 describe('plan-review on real terraform plans', () => {
-  test('create-only plan: counts, IAM additions, unknown policy, public ingress -> exit 3', (t) => {
-    const file = networkPlan(t);
-    if (!file) return;
+  terraformTest('create-only plan: counts, IAM additions, unknown policy, public ingress -> exit 3', () => {
+    const file = networkPlan();
     const result = review(file);
     const [stack] = result.stacks;
     assert.equal(stack!.stack, 'network');
@@ -306,9 +308,8 @@ describe('plan-review on real terraform plans', () => {
     assert.doesNotMatch(md, /STATEFUL/, 'creating a bucket is not a stateful risk');
   });
 
-  test('change plan: destroys/replaces first, STATEFUL, state bucket, IAM widening with *, admin policy', (t) => {
-    const file = storagePlan(t);
-    if (!file) return;
+  terraformTest('change plan: destroys/replaces first, STATEFUL, state bucket, IAM widening with *, admin policy', () => {
+    const file = storagePlan();
     const result = review(file);
     const stack = result.stacks[0]!;
     assert.equal(stack.stack, 'storage');
@@ -375,9 +376,8 @@ describe('plan-review on real terraform plans', () => {
     assert.doesNotMatch(md, /aws_iam_role_policy_attachment\.readonly/, 'no-ops are hidden');
   });
 
-  test('benign change plan: narrow IAM, log retention update, non-stateful destroy -> exit 0', (t) => {
-    const file = logsPlan(t);
-    if (!file) return;
+  terraformTest('benign change plan: narrow IAM, log retention update, non-stateful destroy -> exit 0', () => {
+    const file = logsPlan();
     const result = review(file);
     const stack = result.stacks[0]!;
     assert.deepEqual(counts(stack), { create: 1, update: 1, replace: 0, destroy: 1, 'no-op': 0 });
@@ -402,10 +402,9 @@ describe('plan-review on real terraform plans', () => {
     assert.match(md, /- `retention_in_days`: `7` -> `30`/);
   });
 
-  test('several stacks in one review; name=path overrides the folder name', (t) => {
-    const network = networkPlan(t);
-    const logs = logsPlan(t);
-    if (!network || !logs) return;
+  terraformTest('several stacks in one review; name=path overrides the folder name', () => {
+    const network = networkPlan();
+    const logs = logsPlan();
     const result = reviewPlans([
       { stack: 'platform-network', file: network, plan: readPlanFile(network) },
       { ...parsePlanArgument(logs), plan: readPlanFile(logs) },
@@ -419,9 +418,8 @@ describe('plan-review on real terraform plans', () => {
     assert.ok(result.findings.every((f) => f.stack === 'platform-network'));
   });
 
-  test('CLI on a real plan: exit 3, --out writes the same Markdown', (t) => {
-    const file = storagePlan(t);
-    if (!file) return;
+  terraformTest('CLI on a real plan: exit 3, --out writes the same Markdown', () => {
+    const file = storagePlan();
     const out = join(tmp, 'review.md');
     const run = runCli(['--out', out, `prod-storage=${file}`]);
     assert.equal(run.status, EXIT_HIGH_RISK, run.stderr);

@@ -3,27 +3,27 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT } from './support/synth.js';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { FIXTURE_REPO, SOURCE_ROOT } from './support/synth.js';
 
 describe('incremental synth', () => {
   let root: string;
   let outdir: string;
   const synth = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     return result.stdout;
   };
   const mtime = (stack: string) => statSync(join(outdir, 'stacks', stack, 'cdk.tf.json')).mtimeMs;
   const content = (stack: string) => readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8');
 
-  before(() => {
+  beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'synth-incremental-'));
-    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
-    cpSync(join(REPO_ROOT, 'tenants'), join(root, 'tenants'), { recursive: true });
+    cpSync(join(FIXTURE_REPO, 'environments'), join(root, 'environments'), { recursive: true });
+    cpSync(join(FIXTURE_REPO, 'tenants'), join(root, 'tenants'), { recursive: true });
     outdir = join(root, 'out');
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('rebuilds nothing when nothing changed, without loading stack code', () => {
     assert.match(synth(), /^synthesized 12 stack\(s\) for environment "dev"/);
@@ -50,7 +50,7 @@ describe('incremental synth', () => {
     const file = join(root, 'tenants/risk-models/tenant.yaml');
     const original = readFileSync(file, 'utf8');
     appendFileSync(file, 'colour: blue\n');
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir], { encoding: 'utf8' });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /tenants\/risk-models\/tenant\.yaml: colour: expected no field named "colour"/);
     writeFileSync(file, original);
@@ -81,7 +81,7 @@ describe('incremental synth', () => {
       stacks.map(
         (stack) =>
           new Promise<number | null>((resolve) => {
-            const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--stack', stack], { stdio: 'ignore' });
+            const child = spawn(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--stack', stack], { stdio: 'ignore' });
             child.on('exit', resolve);
           }),
       ),
@@ -95,7 +95,7 @@ describe('incremental synth', () => {
   });
 
   it('replaces the output of another environment instead of mixing them', () => {
-    const prod = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network'], { encoding: 'utf8' });
+    const prod = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network'], { encoding: 'utf8' });
     assert.equal(prod.status, 0, prod.stderr);
     assert.equal(existsSync(join(outdir, 'stacks', 'cluster')), false, 'dev stacks removed');
     assert.match(content('network'), /"key": "prod\/network.tfstate"/);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, matchesGlob } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
 import { assertLiteralRoleName, base36, emrIrsaSubject, emrPodIdentityServiceAccounts } from '../modules/emr-on-eks/identity.js';
@@ -28,7 +28,7 @@ import {
 } from '../modules/tenant/pod-templates.js';
 import { MANAGED_BY_LABEL, TENANT_KEY, TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
 import { SYSTEM_TAINT } from '../modules/scheduling/system-nodes.js';
-import { resourcesOf, REPO_ROOT, synthStack } from './support/synth.js';
+import { resourcesOf, SOURCE_ROOT, synthStack } from './support/synth.js';
 
 describe('EMR service account encoding', () => {
   it('encodes role names in base36 exactly like EMR (test vectors)', () => {
@@ -397,7 +397,7 @@ describe('tenancy admission policies', () => {
 
 describe('Nx: tenant projects', () => {
   const require = createRequire(import.meta.url);
-  const plugin = require(`${REPO_ROOT}/scripts/nx/tenant-projects.cjs`) as {
+  const plugin = require(`${SOURCE_ROOT}/scripts/nx/tenant-projects.cjs`) as {
     TENANT_DEPENDS_ON: string[];
     createNodes: [string, (files: string[]) => [string, { projects: Record<string, { name: string; implicitDependencies: string[] }> }][]];
   };
@@ -415,11 +415,11 @@ describe('Nx: tenant projects', () => {
   it('keeps tenant files out of every global input, so a tenant change affects that tenant only', () => {
     // Nx marks every project with a `{workspaceRoot}/...` input matching a changed file as affected.
     type Input = string | { projects?: unknown; input?: string; fileset?: string; env?: string };
-    const nx = JSON.parse(readFileSync(join(REPO_ROOT, 'nx.json'), 'utf8')) as { namedInputs: Record<string, Input[]>; targetDefaults: Record<string, { inputs?: Input[] }> };
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { nx: { targets: Record<string, { inputs?: Input[] }> } };
-    const projectTargets = readdirSync(join(REPO_ROOT, 'stacks'))
-      .filter((d) => existsSync(join(REPO_ROOT, 'stacks', d, 'project.json')))
-      .flatMap((d) => Object.values((JSON.parse(readFileSync(join(REPO_ROOT, 'stacks', d, 'project.json'), 'utf8')) as { targets: Record<string, { inputs?: Input[] }> }).targets));
+    const nx = JSON.parse(readFileSync(join(SOURCE_ROOT, 'nx.json'), 'utf8')) as { namedInputs: Record<string, Input[]>; targetDefaults: Record<string, { inputs?: Input[] }> };
+    const pkg = JSON.parse(readFileSync(join(SOURCE_ROOT, 'package.json'), 'utf8')) as { nx: { targets: Record<string, { inputs?: Input[] }> } };
+    const projectTargets = readdirSync(join(SOURCE_ROOT, 'stacks'))
+      .filter((d) => existsSync(join(SOURCE_ROOT, 'stacks', d, 'project.json')))
+      .flatMap((d) => Object.values((JSON.parse(readFileSync(join(SOURCE_ROOT, 'stacks', d, 'project.json'), 'utf8')) as { targets: Record<string, { inputs?: Input[] }> }).targets));
     const globals = (inputs: readonly Input[], seen = new Set<string>()): string[] =>
       inputs.flatMap((input) => {
         if (typeof input === 'string' && input in nx.namedInputs) return seen.has(input) ? [] : (seen.add(input), globals(nx.namedInputs[input]!, seen));

@@ -4,16 +4,13 @@
  * log group, pod templates in S3, dedicated NodePools and the output contract.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
+import { describe, it } from '@jest/globals';
+import { parse } from 'yaml';
 import { base36 } from '../modules/emr-on-eks/identity.js';
 import type { PolicyDocument, PolicyStatement } from '../modules/iam/policy.js';
 import { MANAGED_BY_LABEL, TENANT_KEY } from '../modules/scheduling/spark-pools.js';
 import { TENANT_OUTPUTS } from '../stacks/tenant/contract.js';
-import { REPO_ROOT, resourceLike, resourcesOf, synthStack, type TerraformJson } from './support/synth.js';
+import { resourceLike, resourcesOf, synthStack, temporaryRoot, type TerraformJson } from './support/synth.js';
 
 const analytics = synthStack('tenant-analytics');
 const risk = synthStack('tenant-risk-models');
@@ -384,15 +381,10 @@ describe('tenant stack: data', () => {
     assert.equal(logs.retention_in_days, 30);
   });
 
-  it('lets Terraform delete the bucket and its key when retainOnDelete is false', (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'tenant-stack-'));
-    t.after(() => rmSync(root, { recursive: true, force: true }));
-    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
-    mkdirSync(join(root, 'tenants', 'scratch'), { recursive: true });
-    writeFileSync(
-      join(root, 'tenants', 'scratch', 'tenant.yaml'),
-      stringify({ name: 'scratch', owners: [`arn:aws:iam::${ACCOUNT}:role/scratch`], quota: { cpu: '8', memory: '32Gi' }, data: { retainOnDelete: false } }),
-    );
+  it('lets Terraform delete the bucket and its key when retainOnDelete is false', () => {
+    const root = temporaryRoot({
+      tenants: { scratch: { name: 'scratch', owners: [`arn:aws:iam::${ACCOUNT}:role/scratch`], quota: { cpu: '8', memory: '32Gi' }, data: { retainOnDelete: false } } },
+    });
     const tf = synthStack('tenant-scratch', undefined, root);
     const bucket = resourceLike(tf, 'aws_s3_bucket', 'data');
     assert.equal(bucket.force_destroy, true);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { syntheticTenant, targetChecks, type SizeResult } from '../scripts/bench.js';
 import { awsPartOf, offlinePlanConfig, type TerraformJson } from '../scripts/lib/terraform.js';
 import { validateTenants } from '../stacks/lib/tenant-config.js';

@@ -3,12 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { APPROVAL_LABEL } from '../scripts/plan-comment.js';
+import { SOURCE_ROOT } from './support/synth.js';
 
-const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string };
 type Job = {
@@ -23,17 +22,17 @@ type Job = {
 };
 type Workflow = { on: Record<string, unknown>; permissions?: Record<string, string> | string; concurrency?: { group: string; 'cancel-in-progress'?: boolean }; jobs: Record<string, Job> };
 
-const WORKFLOWS = join(REPO_ROOT, '.github', 'workflows');
+const WORKFLOWS = join(SOURCE_ROOT, '.github', 'workflows');
 const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 const load = (file: string) => parse(readFileSync(join(WORKFLOWS, file), 'utf8')) as Workflow;
-const validator = join(REPO_ROOT, 'node_modules', '.bin', 'action-validator');
+const validator = join(SOURCE_ROOT, 'node_modules', '.bin', 'action-validator');
 const uses = (job: Job) => (job.steps ?? []).map((s) => s.uses).filter((u): u is string => typeof u === 'string');
 const usesAction = (job: Job, action: string) => uses(job).some((u) => u.startsWith(`${action}@`));
 const scripts = (job: Job) => (job.steps ?? []).map((s) => s.run ?? '').join('\n');
 
 describe('GitHub Actions workflows', () => {
   it('has the plan and deploy workflows', () => {
-    assert.deepEqual(files, ['deploy.yml', 'plan.yml']);
+    expect(files).toEqual(['deploy.yml', 'plan.yml']);
   });
 
   it('passes action-validator (workflow schema lint)', () => {
@@ -103,7 +102,7 @@ describe('GitHub Actions workflows', () => {
     assert.match(scripts(affected!), /node dist\/scripts\/affected-stacks\.js --base "origin\/\$\{GITHUB_BASE_REF\}" --head HEAD --json/);
     const setupNode = planJob!.steps!.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
     assert.equal(setupNode.with!['node-version-file'], '.nvmrc');
-    assert.equal(readFileSync(join(REPO_ROOT, '.nvmrc'), 'utf8').trim(), '20');
+    assert.equal(readFileSync(join(SOURCE_ROOT, '.nvmrc'), 'utf8').trim(), '20');
     const environments = ((planJob!.strategy!.matrix as { include: { environment: string }[] }).include ?? []).map((e) => e.environment);
     assert.deepEqual(environments, ['dev', 'prod']);
     const planScript = scripts(planJob!);
@@ -140,9 +139,9 @@ describe('GitHub Actions workflows', () => {
   it('only calls scripts that exist', () => {
     for (const file of files) {
       const text = readFileSync(join(WORKFLOWS, file), 'utf8');
-      for (const [, script] of text.matchAll(/node dist\/(scripts\/[\w/-]+)\.js/g)) assert.ok(existsSync(join(REPO_ROOT, `${script}.ts`)), `${file}: ${script}.ts`);
+      for (const [, script] of text.matchAll(/node dist\/(scripts\/[\w/-]+)\.js/g)) assert.ok(existsSync(join(SOURCE_ROOT, `${script}.ts`)), `${file}: ${script}.ts`);
       for (const [, name] of text.matchAll(/npm run (?:--silent )?([\w-]+)/g)) {
-        const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+        const pkg = JSON.parse(readFileSync(join(SOURCE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
         assert.ok(pkg.scripts[name!], `${file}: npm run ${name}`);
       }
     }

@@ -3,11 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { Testing } from 'cdktf';
 import { remoteStateDependencies } from '../stacks/lib/contracts.js';
 import { stackDefinitions } from '../stacks/registry.js';
-import { resourceLike, REPO_ROOT, synthStack, testEnvironment } from './support/synth.js';
+import { FIXTURE_REPO, resourceLike, SOURCE_ROOT, synthStack, testEnvironment } from './support/synth.js';
 
 const environment = testEnvironment();
 
@@ -20,7 +20,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('workspace structure', () => {
-  const definitions = stackDefinitions(REPO_ROOT, environment);
+  const definitions = stackDefinitions(FIXTURE_REPO, environment);
 
   it('gives every stack its own state key with encryption and S3-native locking (bootstrap: local)', () => {
     const app = Testing.app({ stackTraces: false });
@@ -44,7 +44,7 @@ describe('workspace structure', () => {
     const app = Testing.app({ stackTraces: false });
     for (const definition of definitions.filter((d) => !d.name.startsWith('tenant-'))) {
       const stack = definition.create(app);
-      const project = JSON.parse(readFileSync(join(REPO_ROOT, 'stacks', definition.name, 'project.json'), 'utf8')) as { name: string; implicitDependencies: string[] };
+      const project = JSON.parse(readFileSync(join(SOURCE_ROOT, 'stacks', definition.name, 'project.json'), 'utf8')) as { name: string; implicitDependencies: string[] };
       assert.equal(project.name, definition.name);
       for (const upstream of remoteStateDependencies(stack)) {
         assert.ok(project.implicitDependencies.includes(upstream), `${definition.name} reads ${upstream} state but its project.json does not depend on it`);
@@ -54,19 +54,19 @@ describe('workspace structure', () => {
 
   it('has a project.json for every platform stack and no project for a stack that does not exist', () => {
     const platform = definitions.filter((d) => !d.name.startsWith('tenant-')).map((d) => d.name).sort();
-    const projects = readdirSync(join(REPO_ROOT, 'stacks')).filter((d) => existsSync(join(REPO_ROOT, 'stacks', d, 'project.json'))).sort();
-    assert.deepEqual(projects, platform);
+    const projects = readdirSync(join(SOURCE_ROOT, 'stacks')).filter((d) => existsSync(join(SOURCE_ROOT, 'stacks', d, 'project.json'))).sort();
+    expect(projects).toEqual(platform);
   });
 
   it('never imports a provider package root barrel', () => {
-    const offenders = sourceFiles(REPO_ROOT).filter((file) =>
+    const offenders = sourceFiles(SOURCE_ROOT).filter((file) =>
       /from\s+['"]@cdktf\/provider-(aws|helm|kubernetes)['"]|require\(['"]@cdktf\/provider-(aws|helm|kubernetes)['"]\)/.test(readFileSync(file, 'utf8')),
     );
-    assert.deepEqual(offenders.map((f) => relative(REPO_ROOT, f)), []);
+    expect(offenders.map((f) => relative(SOURCE_ROOT, f))).toEqual([]);
   });
 
   it('pins every npm dependency exactly', () => {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const pkg = JSON.parse(readFileSync(join(SOURCE_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
       assert.match(version, /^\d+\.\d+\.\d+$/, `${name}@${version} is not pinned`);
     }
@@ -97,13 +97,13 @@ describe('bootstrap stack', () => {
 describe('synth command', () => {
   function tempRepo(): { root: string; outdir: string } {
     const root = mkdtempSync(join(tmpdir(), 'synth-cli-'));
-    cpSync(join(REPO_ROOT, 'environments'), join(root, 'environments'), { recursive: true });
-    if (existsSync(join(REPO_ROOT, 'tenants'))) cpSync(join(REPO_ROOT, 'tenants'), join(root, 'tenants'), { recursive: true });
+    cpSync(join(FIXTURE_REPO, 'environments'), join(root, 'environments'), { recursive: true });
+    if (existsSync(join(FIXTURE_REPO, 'tenants'))) cpSync(join(FIXTURE_REPO, 'tenants'), join(root, 'tenants'), { recursive: true });
     writeFileSync(join(root, 'nx.json'), '{}');
     return { root, outdir: join(root, 'out') };
   }
   const synth = (root: string, outdir: string, env: Record<string, string> = {}, args: string[] = []) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir, ...args], {
+    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir, ...args], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, ...env },

@@ -21,7 +21,7 @@ export interface InterruptionEvent {
   readonly description: string;
 }
 
-/** The five event types Karpenter handles (FACTS.md section 4, upstream v1 reference template). */
+/** The five event types Karpenter handles (aws/karpenter-provider-aws v1 CloudFormation reference template, website/content/en/docs/reference/cloudformation.md). */
 export const INTERRUPTION_EVENTS: readonly InterruptionEvent[] = [
   { id: 'health', source: 'aws.health', detailType: 'AWS Health Event', description: 'Scheduled changes (maintenance, retirement) of instances' },
   { id: 'spot-interruption', source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', description: 'Two-minute Spot interruption warnings' },

@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repositoryRoot } from './repository-root.js';
 
-/** The compiled output root this code runs from (`<repo>/dist`). */
-const DIST_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SOURCE_ROOT = join(DIST_ROOT, '..');
+/** The repository root and its compiled output (`<repo>/dist`), whether this runs compiled or from source. */
+const SOURCE_ROOT = repositoryRoot();
+const DIST_ROOT = join(SOURCE_ROOT, 'dist');
 
 function collect(dir: string, accept: (file: string) => boolean, into: string[]): void {
   if (!existsSync(dir)) return;

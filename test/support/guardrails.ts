@@ -1,13 +1,9 @@
 /** Test helpers: run the guardrail rule pack over hand-written Terraform JSON. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { evaluateStack, formatFinding, type StackGuardrailResult } from '../../modules/guardrails/engine.js';
 import type { Suppression } from '../../modules/guardrails/suppressions.js';
-
-
-/** Repository root (this file runs from dist/test/support). */
-const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+import { SOURCE_ROOT } from './repo.js';
 
 type Body = Record<string, unknown>;
 export type Resources = Record<string, Record<string, Body>>;
@@ -101,7 +97,7 @@ export function secureBucket(name = 'b', overrides: Partial<Record<string, Body 
 
 /** Whether the provider schema (the generated cdktf bindings) gives a resource type a top-level `tags` argument. */
 export function hasTagsArgument(type: string): boolean | undefined {
-  const file = join(REPO_ROOT, 'node_modules', '@cdktf', 'provider-aws', 'lib', type.replace(/^aws_/, '').replace(/_/g, '-'), 'index.d.ts');
+  const file = join(SOURCE_ROOT, 'node_modules', '@cdktf', 'provider-aws', 'lib', type.replace(/^aws_/, '').replace(/_/g, '-'), 'index.d.ts');
   if (!existsSync(file)) return undefined;
   const source = readFileSync(file, 'utf8');
   const config = /export interface \w+Config extends cdktf\.TerraformMetaArguments \{([\s\S]*?)\n\}/.exec(source);

@@ -1,20 +1,20 @@
-/** Test helpers: synthesize stacks in memory from the shipped environments (or variations of them). */
+/** Test helpers: synthesize stacks in memory from the fixture environments (or variations of them). */
 import { Testing } from 'cdktf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { stackDefinitions } from '../../stacks/registry.js';
 import { parseEnvironment, type Environment } from '../../stacks/lib/environment.js';
+import { FIXTURE_REPO } from './repo.js';
 
-/** Repository root (tests run from dist/test/..., sources are two levels up from dist). */
-export const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+export { compiledScript, FIXTURE_REPO, SOURCE_ROOT, temporaryRoot } from './repo.js';
 
+/** A fixture environment file as parsed YAML (`test/fixtures/repo/environments/<name>.yaml`). */
 export function rawEnvironment(name = 'dev'): Record<string, unknown> {
-  return parse(readFileSync(join(REPO_ROOT, 'environments', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
+  return parse(readFileSync(join(FIXTURE_REPO, 'environments', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
 }
 
-/** A validated environment: the shipped one, with top-level fields overridden. */
+/** A validated environment: a fixture one, with top-level fields overridden. */
 export function testEnvironment(overrides: Record<string, unknown> = {}, base = 'dev'): Environment {
   return parseEnvironment({ ...rawEnvironment(base), ...overrides }, `environments/${base}.yaml`);
 }
@@ -28,11 +28,21 @@ export type TerraformJson = {
   output?: Record<string, Record<string, unknown>>;
 };
 
-export function synthStack(name: string, environment: Environment = testEnvironment(), root = REPO_ROOT): TerraformJson {
+/**
+ * The Terraform JSON text of one stack, synthesized in memory (with its validations, the
+ * guardrails included) from a repository root (default: the fixture repository). This is what
+ * cdktf's jest matchers take: `expect(synthText('network')).toHaveResourceWithProperties(Vpc, {...})`.
+ */
+export function synthText(name: string, environment: Environment = testEnvironment(), root = FIXTURE_REPO): string {
   const definition = stackDefinitions(root, environment).find((d) => d.name === name);
   if (!definition) throw new Error(`no stack named ${name}`);
   const stack = definition.create(Testing.app({ stackTraces: false }));
-  return JSON.parse(Testing.synth(stack, true)) as TerraformJson;
+  return Testing.synth(stack, true);
+}
+
+/** One stack's Terraform JSON, parsed (see synthText). */
+export function synthStack(name: string, environment: Environment = testEnvironment(), root = FIXTURE_REPO): TerraformJson {
+  return JSON.parse(synthText(name, environment, root)) as TerraformJson;
 }
 
 /** Resources of one type, keyed by logical id. */

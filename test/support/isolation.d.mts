@@ -1,0 +1,2 @@
+export declare const RUN_TMP_ENV: string;
+export declare function isolateEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined>;
