@@ -61,6 +61,7 @@ async function main(): Promise<number> {
       ...(args.outdir ? { outdir: args.outdir } : {}),
       incremental: !args.force,
     });
+    for (const stack of result.skipped) console.log(`synth: stack ${stack.name} is not part of environment "${result.environment.name}" (${stack.reason}): nothing to synthesize`);
     const ms = Math.round(performance.now() - started);
     const names = result.synthesized.map((s) => s.name);
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length - 12} more)` : names.join(', ');

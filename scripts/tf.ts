@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { disabledStack } from './lib/disabled-stacks.js';
 import { repositoryRoot } from './lib/paths.js';
 import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
 
@@ -37,7 +38,13 @@ function main(): number {
     console.error('usage: tf <plan|apply|destroy> <stack> [--auto-approve] [--lock-timeout 5m]');
     return 2;
   }
-  const dir = join(repositoryRoot(), 'cdktf.out', 'stacks', stack);
+  const outdir = join(repositoryRoot(), 'cdktf.out');
+  const disabled = disabledStack(outdir, stack);
+  if (disabled) {
+    console.log(`tf: stack ${stack} is not part of environment "${disabled.environment}" (${disabled.reason}): nothing to ${command}`);
+    return 0;
+  }
+  const dir = join(outdir, 'stacks', stack);
   if (!existsSync(join(dir, 'cdk.tf.json'))) {
     console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`nx run ${stack}:synth\`) first`);
     return 2;

@@ -106,8 +106,8 @@ describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => 
     for (const tenant of ['tenant-analytics', 'tenant-risk-models']) assert.ok(order.indexOf(tenant) > order.indexOf('tenancy'), tenant);
   });
 
-  it('a changed tenant file affects only its tenant; a changed module affects every stack', () => {
-    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }), ['tenant-analytics']);
+  it('a changed tenant file affects its tenant and the stack generated from every tenant (yunikorn); a changed module affects every stack', () => {
+    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }).sort(), ['tenant-analytics', 'yunikorn']);
     assert.deepEqual(new Set(affectedProjects(workspace, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
   });
 });

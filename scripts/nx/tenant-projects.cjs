@@ -8,6 +8,16 @@ const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'tenancy'];
 
 exports.TENANT_DEPENDS_ON = TENANT_DEPENDS_ON;
 
+/**
+ * Stacks generated from every tenant file (the YuniKorn queues): deploying a tenant deploys them
+ * first, so its queue exists before its jobs run. A task dependency, not a project dependency:
+ * project edges would make every tenant "affected" by any tenant change. Nx `affected` finds these
+ * stacks through their synth inputs (every tenants/<name>/tenant.yaml) instead.
+ */
+const TENANT_AGGREGATE_STACKS = ['yunikorn'];
+
+exports.TENANT_AGGREGATE_STACKS = TENANT_AGGREGATE_STACKS;
+
 exports.createNodes = [
   'tenants/*/tenant.yaml',
   (files) =>
@@ -22,7 +32,12 @@ exports.createNodes = [
               projectType: 'application',
               tags: ['layer:tenant', 'providers:aws+kubernetes'],
               implicitDependencies: TENANT_DEPENDS_ON,
-              targets: { synth: {}, diff: {}, deploy: {}, destroy: {} },
+              targets: {
+                synth: {},
+                diff: {},
+                deploy: { dependsOn: ['synth', '^deploy', { projects: TENANT_AGGREGATE_STACKS, target: 'deploy' }] },
+                destroy: {},
+              },
             },
           },
         },

@@ -10,6 +10,7 @@ import { cidrContains, cidrsOverlap, isCidr, parseCidr } from '../../modules/net
 import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYamlFile } from './config-file.js';
 import { ComputeSchema } from './compute-config.js';
 import { ObservabilitySchema } from './observability-config.js';
+import { SchedulingSchema, schedulingEnvironmentIssues } from './scheduling-config.js';
 
 import { ENVIRONMENT_VARIABLE } from './environment-name.js';
 
@@ -94,6 +95,7 @@ export const EnvironmentSchema = z
     addons: AddonVersionsSchema.partial().default({}).describe('Pinned EKS add-on versions; defaults exist per Kubernetes version.'),
     compute: ComputeSchema.default(() => ComputeSchema.parse({})),
     observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
+    scheduling: SchedulingSchema.default(() => SchedulingSchema.parse({})),
   })
   .superRefine((env, ctx) => {
     env.availabilityZones.forEach((az, i) => {
@@ -130,6 +132,7 @@ export const EnvironmentSchema = z
     if (ng.minSize > ng.desiredSize || ng.desiredSize > ng.maxSize) {
       ctx.addIssue({ code: 'custom', path: ['systemNodeGroup', 'desiredSize'], message: `minSize <= desiredSize <= maxSize (minSize ${ng.minSize}, maxSize ${ng.maxSize})` });
     }
+    for (const issue of schedulingEnvironmentIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const defaults = DEFAULT_ADDON_VERSIONS[env.kubernetesVersion];
     if (!defaults) {
       for (const key of Object.keys(AddonVersionsSchema.shape) as (keyof AddonVersions)[]) {

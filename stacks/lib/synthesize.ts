@@ -9,7 +9,7 @@
 import { App } from 'cdktf';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stackDefinitions, type StackDefinition } from '../registry.js';
+import { type DisabledStack, disabledStacks, stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
@@ -39,6 +39,8 @@ export interface SynthResult {
   /** Selected stacks whose output was already current (incremental runs). */
   readonly upToDate: readonly StackDefinition[];
   readonly all: readonly StackDefinition[];
+  /** Requested stacks this environment leaves out (nothing is written for them). */
+  readonly skipped: readonly DisabledStack[];
   /** Guardrail results of the synthesized stacks (all passed; suppressions listed). */
   readonly guardrails: readonly StackGuardrailResult[];
 }
@@ -96,7 +98,9 @@ export function synthesize(options: SynthOptions): SynthResult {
   const outdir = options.outdir ?? join(options.root, 'cdktf.out');
   const environment = loadEnvironment(options.root, options.environmentName);
   const all = stackDefinitions(options.root, environment);
-  const requested = options.stacks ?? [];
+  const disabled = disabledStacks(environment);
+  const skipped = disabled.filter((d) => (options.stacks ?? []).includes(d.name));
+  const requested = (options.stacks ?? []).filter((name) => !skipped.some((d) => d.name === name));
   const unknown = requested.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -108,8 +112,8 @@ export function synthesize(options: SynthOptions): SynthResult {
       })),
     );
   }
-  const selected = requested.length === 0 ? all : all.filter((s) => requested.includes(s.name));
-  const full = requested.length === 0;
+  const selected = requested.length === 0 && skipped.length === 0 ? all : all.filter((s) => requested.includes(s.name));
+  const full = requested.length === 0 && skipped.length === 0;
 
   const fingerprintsPath = join(outdir, FINGERPRINTS_FILE);
   const recorded = readJson<Fingerprints>(fingerprintsPath);
@@ -173,7 +177,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
       writeFileSync(
         join(outdir, 'platform.json'),
-        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
+        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), disabled }, null, 2)}\n`,
       );
       writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
       // Re-read under the lock: a parallel `synth --stack` (nx run-many) may have published since.
@@ -196,7 +200,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     // Nothing was published: leave no empty output directory behind either.
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: building, upToDate, all, guardrails };
+  return { environment, outdir, synthesized: building, upToDate, all, skipped, guardrails };
 }
 
 /**

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { reservedNamespaceReason, reservedNamespaceSummary } from '../../modules/scheduling/namespaces.js';
 import { ConfigError, type ConfigProblem, describeValue, problemsFromZod, readYamlFile } from './config-file.js';
 import type { Environment } from './environment.js';
+import { GangSchedulingSchema, QueueSchema, tenantSchedulingProblems } from './scheduling-config.js';
 
 /** Folder holding one folder per tenant, relative to the repository root. */
 export const TENANTS_DIRECTORY = 'tenants';
@@ -93,6 +94,7 @@ const SparkSchema = z
       .default('nvme')
       .describe('Where Spark local dirs (shuffle, spill) live: instance-store NVMe (RAID0 node class) or on-demand gp3 volumes.'),
     dedicatedNodes: z.boolean().default(false).describe('Tenant-only NodePools (tainted for this tenant); other namespaces cannot use them.'),
+    gangScheduling: GangSchedulingSchema.optional(),
   })
   .describe('Placement of Spark drivers and executors.');
 
@@ -186,6 +188,7 @@ export const TenantSchema = z
       .max(20)
       .describe('IAM roles of the team: namespace-scoped Kubernetes access (EKS access entries) and a job submission policy to attach.'),
     quota: QuotaSchema,
+    queue: QueueSchema.default(() => QueueSchema.parse({})),
     spark: SparkSchema.default(() => SparkSchema.parse({})),
     emr: EmrSchema.default(() => EmrSchema.parse({})),
     data: DataSchema.default(() => DataSchema.parse({})),
@@ -267,6 +270,7 @@ function validateOne(entry: RawTenant, environment: Environment): { tenant?: Ten
       });
     }
   });
+  problems.push(...tenantSchedulingProblems(tenant, environment));
   return problems.length > 0 ? { problems } : { tenant, problems };
 }
 

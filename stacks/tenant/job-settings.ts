@@ -9,7 +9,9 @@ import { tenantLogGroupName } from '../../modules/observability/log-groups.js';
 import { jobExecutionRoleName, tenantBucketName, type TenantNameScope } from '../../modules/tenant/naming.js';
 import { type PlacementOptions, sparkDefaults } from '../../modules/tenant/pod-templates.js';
 import { POD_TEMPLATE_PREFIX } from '../../modules/emr-on-eks/policies.js';
+import { type YunikornPodSettings, yunikornSparkConf } from '../../modules/yunikorn/spark.js';
 import type { Environment } from '../lib/environment.js';
+import { tenantYunikornPods } from '../lib/scheduling-config.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
 
 /** Where the platform writes a tenant's pod templates in its bucket. */
@@ -45,6 +47,8 @@ export interface TenantJobSettings {
   readonly executorPodTemplateUri: string;
   readonly configurationOverrides: ConfigurationOverrides;
   readonly placement: PlacementOptions;
+  /** Queue and gang scheduling, when the environment schedules Spark with YuniKorn. */
+  readonly yunikorn?: YunikornPodSettings;
 }
 
 /** The placement options of a tenant file, as the pod template module takes them. */
@@ -70,6 +74,7 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
   const placement = placementOf(tenant);
   const driverPodTemplateUri = uri(POD_TEMPLATE_KEYS.driver);
   const executorPodTemplateUri = uri(POD_TEMPLATE_KEYS.executor);
+  const yunikorn = tenantYunikornPods(environment, tenant);
   return {
     namespace: tenant.name,
     bucket,
@@ -81,9 +86,16 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
     driverPodTemplateUri,
     executorPodTemplateUri,
     placement,
+    ...(yunikorn ? { yunikorn } : {}),
     configurationOverrides: {
       applicationConfiguration: [
-        { classification: 'spark-defaults', properties: sparkDefaults(placement, { driver: driverPodTemplateUri, executor: executorPodTemplateUri }) },
+        {
+          classification: 'spark-defaults',
+          properties: {
+            ...sparkDefaults(placement, { driver: driverPodTemplateUri, executor: executorPodTemplateUri }),
+            ...(yunikorn ? yunikornSparkConf(yunikorn.queue) : {}),
+          },
+        },
       ],
       monitoringConfiguration: {
         persistentAppUI: 'ENABLED',

@@ -13,10 +13,12 @@ import { submitterPolicyName, type TenantNameScope, virtualClusterName } from '.
 import { tenantNodePools } from '../../modules/tenant/node-pools.js';
 import { driverPodTemplate, executorPodTemplate, podTemplateYaml } from '../../modules/tenant/pod-templates.js';
 import { TenantNamespace } from '../../modules/tenant/tenant-namespace.js';
+import { yunikornPodTemplates } from '../../modules/yunikorn/spark.js';
 import { publishOutputs } from '../lib/contracts.js';
 import type { Environment } from '../lib/environment.js';
 import { connectToCluster } from '../lib/kubernetes-providers.js';
 import { PlatformStack } from '../lib/platform-stack.js';
+import { tenantCapacityLimit, tenantResourceQuota } from '../lib/scheduling-config.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
 import { tenantContract, tenantStackName } from './contract.js';
 import { POD_TEMPLATE_KEYS, tenantJobSettings } from './job-settings.js';
@@ -44,7 +46,8 @@ export class TenantStack extends PlatformStack {
 
     this.namespace = new TenantNamespace(this, 'namespace', {
       tenant: tenant.name,
-      quota: { cpu: tenant.quota.cpu, memory: tenant.quota.memory, ...(tenant.quota.pods !== undefined ? { pods: tenant.quota.pods } : {}) },
+      // With YuniKorn, above the queue max (pods over it wait in the queue, see scheduling-config.ts).
+      quota: { ...tenantResourceQuota(environment, tenant), ...(tenant.quota.pods !== undefined ? { pods: tenant.quota.pods } : {}) },
       podSecurityVersion: `v${environment.kubernetesVersion}`,
       ...(tenant.description ? { description: tenant.description } : {}),
       podIdentityAgent: tenant.emr.identity === 'pod-identity',
@@ -112,12 +115,14 @@ export class TenantStack extends PlatformStack {
     });
 
     const { placement } = settings;
+    const placed = { driver: driverPodTemplate(placement), executor: executorPodTemplate(placement) };
+    const pods = settings.yunikorn ? yunikornPodTemplates(placed, settings.yunikorn) : placed;
     const header = `Pod template of tenant ${tenant.name}, written by the platform (stack ${this.stackName}) from ${tenant.file}.\nDo not edit: change the tenant file and deploy.`;
     const templates = {
       driver: new S3Object(this, 'driver-pod-template', {
         bucket: this.bucket.bucket.id,
         key: POD_TEMPLATE_KEYS.driver,
-        content: podTemplateYaml(driverPodTemplate(placement), 'driver', header),
+        content: podTemplateYaml(pods.driver, 'driver', header),
         contentType: 'application/yaml',
         serverSideEncryption: 'aws:kms',
         kmsKeyId: this.bucket.kmsKeyArn,
@@ -125,7 +130,7 @@ export class TenantStack extends PlatformStack {
       executor: new S3Object(this, 'executor-pod-template', {
         bucket: this.bucket.bucket.id,
         key: POD_TEMPLATE_KEYS.executor,
-        content: podTemplateYaml(executorPodTemplate(placement), 'executor', header),
+        content: podTemplateYaml(pods.executor, 'executor', header),
         contentType: 'application/yaml',
         serverSideEncryption: 'aws:kms',
         kmsKeyId: this.bucket.kmsKeyArn,
@@ -140,7 +145,7 @@ export class TenantStack extends PlatformStack {
         executorCapacity: tenant.spark.executorCapacity,
         localStorage: tenant.spark.localStorage,
         ...(tenant.spark.zone ? { zone: tenant.spark.zone } : {}),
-        limits: { cpu: tenant.quota.cpu, memory: tenant.quota.memory },
+        limits: tenantCapacityLimit(environment, tenant),
       });
       for (const pool of pools) new KubernetesObject(this, `node-pool-${pool.metadata!.name!}`, { object: pool });
     }
