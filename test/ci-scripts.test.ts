@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readProjectGraph } from '../scripts/affected-stacks.js';
 import { ciEnvironmentOutputs } from '../scripts/ci-env.js';
 import { APPROVAL_LABEL, buildComment, COMMENT_MARKER, gateDecision, main as commentMain, MAX_COMMENT_LENGTH, parseResult } from '../scripts/plan-comment.js';
-import { temporaryNxWorkspace } from './support/nx-workspace.js';
-import { temporaryRoot } from './support/synth.js';
+import { stackDefinitions } from '../stacks/registry.js';
+import { runNx, temporaryNxWorkspace } from './support/nx-workspace.js';
+import { FIXTURE_REPO, temporaryRoot, testEnvironment } from './support/synth.js';
 
 
 /** A graph in `nx graph --file` shape: name -> dependencies; every name but `workspace` is a stack. */
@@ -109,6 +110,33 @@ describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => 
   it('a changed tenant file affects its tenant and the stack generated from every tenant (yunikorn); a changed module affects every stack', () => {
     assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }).sort(), ['tenant-analytics', 'yunikorn']);
     assert.deepEqual(new Set(affectedProjects(workspace, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
+  });
+
+  it('a tenant added as a folder affects the new tenant and the yunikorn stack, planned first in deploy order', () => {
+    mkdirSync(join(workspace, 'tenants', 'newteam'));
+    writeFileSync(join(workspace, 'tenants', 'newteam', 'tenant.yaml'), 'name: newteam\n');
+    try {
+      const affected = affectedProjects(workspace, { files: ['tenants/newteam/tenant.yaml'] });
+      expect([...affected].sort()).toEqual(['tenant-newteam', 'yunikorn']);
+      const platform = stackDefinitions(FIXTURE_REPO, testEnvironment()).map((d) => d.name);
+      assert.deepEqual(orderStacks(real, ['tenant-analytics', 'yunikorn'], platform), ['yunikorn', 'tenant-analytics']);
+      // An environment on the default scheduler has no yunikorn stack: CI does not plan it there.
+      const withoutYunikorn = stackDefinitions(FIXTURE_REPO, testEnvironment({ scheduling: { batchScheduler: 'default' } })).map((d) => d.name);
+      assert.deepEqual(orderStacks(real, ['tenant-analytics', 'yunikorn'], withoutYunikorn), ['tenant-analytics']);
+    } finally {
+      rmSync(join(workspace, 'tenants', 'newteam'), { recursive: true, force: true });
+    }
+  });
+
+  it("a tenant's deploy applies the yunikorn stack (its queue) first, without a project dependency", () => {
+    const file = join(workspace, 'deploy-tasks.json');
+    const result = runNx(workspace, ['run', 'tenant-analytics:deploy', `--graph=${file}`]);
+    assert.equal(result.status, 0, result.stderr);
+    const tasks = JSON.parse(readFileSync(file, 'utf8')) as { tasks: { dependencies: Record<string, string[]> } };
+    assert.ok(tasks.tasks.dependencies['tenant-analytics:deploy']!.includes('yunikorn:deploy'));
+    assert.ok(tasks.tasks.dependencies['yunikorn:deploy']!.includes('karpenter:deploy'));
+    assert.equal(real.graph.dependencies['tenant-analytics']!.some((d) => d.target === 'yunikorn'), false);
+    assert.ok(real.graph.dependencies.yunikorn!.some((d) => d.target === 'karpenter'));
   });
 });
 

@@ -429,7 +429,9 @@ describe('Nx: tenant projects', () => {
         const pattern = typeof input === 'string' ? input : input.fileset;
         return pattern?.startsWith('{workspaceRoot}/') ? [pattern.slice('{workspaceRoot}/'.length)] : [];
       });
-    const patterns = [...Object.values(nx.targetDefaults), ...Object.values(pkg.nx.targets), ...projectTargets].flatMap((t) => globals(t.inputs ?? []));
+    // A target default is one configuration or a list of filtered entries.
+    const defaults = Object.values(nx.targetDefaults as Record<string, { inputs?: Input[] } | { inputs?: Input[] }[]>).flatMap((d) => (Array.isArray(d) ? d : [d]));
+    const patterns = [...defaults, ...Object.values(pkg.nx.targets), ...projectTargets].flatMap((t) => globals(t.inputs ?? []));
     assert.ok(patterns.length > 0);
     for (const pattern of patterns) {
       assert.equal(matchesGlob('tenants/analytics/tenant.yaml', pattern), false, `global input ${pattern} would make every project affected by a tenant change`);

@@ -6,14 +6,17 @@
  * objects in observability-config.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { disabledStack } from '../scripts/lib/disabled-stacks.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
+import { synthesize } from '../stacks/lib/synthesize.js';
 import { disabledStacks, stackDefinitions } from '../stacks/registry.js';
 import { exactNamespaceRegexes, yunikornChartValues } from '../modules/yunikorn/helm-values.js';
 import { YUNIKORN_RELEASES } from '../modules/yunikorn/versions.js';
-import { FIXTURE_REPO, rawEnvironment, resourcesOf, SOURCE_ROOT, synthStack, testEnvironment, type TerraformJson } from './support/synth.js';
+import { compiledScript, FIXTURE_REPO, rawEnvironment, resourcesOf, SOURCE_ROOT, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
 
 const environment = testEnvironment();
 const defaultScheduler = testEnvironment({ scheduling: { batchScheduler: 'default' } });
@@ -244,5 +247,30 @@ describe('processNamespaces', () => {
     assert.deepEqual(['analytics', 'risk-models', 'analytics2', 'xanalytics', 'risk', 'kube-system', 'monitoring'].filter(processed), ['analytics', 'risk-models']);
     assert.equal(exactNamespaceRegexes([]), '^$');
     assert.throws(() => exactNamespaceRegexes(['a.b']), /not a namespace name/);
+  });
+});
+
+describe('an environment on the default scheduler: the yunikorn targets do nothing', () => {
+  const fixtureEnv = readFileSync(join(FIXTURE_REPO, 'environments', 'dev.yaml'), 'utf8');
+  assert.match(fixtureEnv, /batchScheduler: yunikorn/);
+  const root = temporaryRoot({ tenants: 'none', files: { 'environments/dev.yaml': fixtureEnv.replace('batchScheduler: yunikorn', 'batchScheduler: default') } });
+
+  it('synth --stack yunikorn writes nothing and says why; platform.json records it for tf.js', () => {
+    const outdir = join(root, 'out');
+    const result = synthesize({ root, environmentName: 'dev', outdir, stacks: ['yunikorn', 'network'] });
+    assert.deepEqual(result.skipped, [{ name: 'yunikorn', reason: 'scheduling.batchScheduler is "default" in environments/dev.yaml' }]);
+    assert.deepEqual(result.synthesized.map((d) => d.name), ['network']);
+    assert.equal(existsSync(join(outdir, 'stacks', 'yunikorn')), false);
+    assert.deepEqual(disabledStack(outdir, 'yunikorn'), { environment: 'dev', reason: 'scheduling.batchScheduler is "default" in environments/dev.yaml' });
+    assert.equal(disabledStack(outdir, 'network'), undefined);
+    assert.throws(() => synthesize({ root, environmentName: 'dev', outdir, stacks: ['yunikron'] }), /--stack: yunikron: expected one of the stacks of environment dev/);
+  });
+
+  it('the synth command exits 0 with a message (the Nx synth target of yunikorn)', () => {
+    const outdir = join(root, 'out-cli');
+    const run = spawnSync(process.execPath, [compiledScript('synth.js'), '--root', root, '--outdir', outdir, '--stack', 'yunikorn'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /synth: stack yunikorn is not part of environment "dev" \(scheduling\.batchScheduler is "default" in environments\/dev\.yaml\): nothing to synthesize/);
+    assert.equal(disabledStack(outdir, 'yunikorn')?.environment, 'dev');
   });
 });

@@ -9,14 +9,12 @@ const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'tenancy'];
 exports.TENANT_DEPENDS_ON = TENANT_DEPENDS_ON;
 
 /**
- * Stacks generated from every tenant file (the YuniKorn queues): deploying a tenant deploys them
- * first, so its queue exists before its jobs run. A task dependency, not a project dependency:
- * project edges would make every tenant "affected" by any tenant change. Nx `affected` finds these
- * stacks through their synth inputs (every tenants/<name>/tenant.yaml) instead.
+ * Stacks generated from every tenant file (the YuniKorn queues). Nx `affected` lists them when a
+ * tenant file changes through their synth inputs (every tenants/<name>/tenant.yaml), and a
+ * tenant's `deploy` runs theirs first (nx.json, targetDefaults.deploy for tag:layer:tenant). Not
+ * implicit dependencies: a project edge would make every tenant affected by any tenant change.
  */
-const TENANT_AGGREGATE_STACKS = ['yunikorn'];
-
-exports.TENANT_AGGREGATE_STACKS = TENANT_AGGREGATE_STACKS;
+exports.TENANT_AGGREGATE_STACKS = ['yunikorn'];
 
 exports.createNodes = [
   'tenants/*/tenant.yaml',
@@ -32,12 +30,7 @@ exports.createNodes = [
               projectType: 'application',
               tags: ['layer:tenant', 'providers:aws+kubernetes'],
               implicitDependencies: TENANT_DEPENDS_ON,
-              targets: {
-                synth: {},
-                diff: {},
-                deploy: { dependsOn: ['synth', '^deploy', { projects: TENANT_AGGREGATE_STACKS, target: 'deploy' }] },
-                destroy: {},
-              },
+              targets: { synth: {}, diff: {}, deploy: {}, destroy: {} },
             },
           },
         },
