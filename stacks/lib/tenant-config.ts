@@ -215,8 +215,8 @@ export type TenantConfig = z.output<typeof TenantSchema> & {
 };
 
 /** The values a tenant gets for every optional field it leaves out. */
-export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data'> {
-  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}) };
+export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'queue'> {
+  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), queue: QueueSchema.parse({}) };
 }
 
 /** `tenants/<folder>/tenant.yaml`, as shown in messages (always with forward slashes). */
