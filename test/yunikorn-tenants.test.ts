@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, expect, it } from '@jest/globals';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
+import { placeholderAffinity, sparkTaskGroups } from '../modules/yunikorn/spark.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { loadTenants } from '../stacks/lib/tenant-config.js';
 import { resourceLike, resourcesOf, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
@@ -268,5 +269,49 @@ describe('tenant file: queue and gang scheduling fields', () => {
     assert.equal(problems({ queue: { max: { cpu: '50', memory: '1Ti' } } }, defaultEnv).length, 1);
     const ratioOne = testEnvironment({ scheduling: { batchScheduler: 'default', yunikorn: { resourceQuotaRatio: 1 } } });
     assert.deepEqual(problems({ spark: { gangScheduling: gang } }, ratioOne), []);
+  });
+});
+
+describe('placeholder affinity (module)', () => {
+  it('maps every Spark label key of pod (anti-)affinity terms to the keys placeholders carry, leaving node affinity and other keys alone', () => {
+    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In' as const, values: ['arm64'] }] }] } };
+    const mapped = placeholderAffinity({
+      nodeAffinity,
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 10,
+            podAffinityTerm: {
+              labelSelector: { matchExpressions: [{ key: 'spark-role', operator: 'In', values: ['executor'] }, { key: 'team', operator: 'Exists' }] },
+              mismatchLabelKeys: ['spark-app-selector'],
+              topologyKey: 'kubernetes.io/hostname',
+            },
+          },
+        ],
+      },
+    });
+    assert.deepEqual(mapped, {
+      nodeAffinity,
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 10,
+            podAffinityTerm: {
+              labelSelector: { matchExpressions: [{ key: 'spark-platform.io/gang-member', operator: 'In', values: ['executor'] }, { key: 'team', operator: 'Exists' }] },
+              mismatchLabelKeys: ['yunikorn.apache.org/app-id'],
+              topologyKey: 'kubernetes.io/hostname',
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('refuses a gang YuniKorn would reject', () => {
+    const pods = { driver: new Pod({ spec: { containers: [{ name: 'd' }] } }), executor: new Pod({ spec: { containers: [{ name: 'e' }] } }) };
+    const gang = { minExecutors: 2, timeoutSeconds: 60, driver: { cpu: '1', memory: '1Gi' }, executor: { cpu: '1', memory: '1Gi' } };
+    assert.equal(sparkTaskGroups(pods, gang).length, 2);
+    assert.throws(() => sparkTaskGroups(pods, { ...gang, minExecutors: 0 }), /minExecutors must be a whole number >= 1/);
+    assert.throws(() => sparkTaskGroups(pods, { ...gang, timeoutSeconds: 1.5 }), /timeoutSeconds/);
   });
 });
