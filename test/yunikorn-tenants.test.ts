@@ -141,6 +141,11 @@ describe('gang scheduling (spark.gangScheduling)', () => {
     const [driverGroup, executorGroup] = taskGroups(tf);
     const driver = template(tf, 'driver');
     const executor = template(tf, 'executor');
+    for (const pod of [driver, executor]) {
+      assert.equal(pod.spec.schedulerName, 'yunikorn');
+      assert.equal(pod.metadata!.labels!['yunikorn.apache.org/queue'], 'root.tenants.genomics');
+    }
+    assert.equal(sparkDefaults(tf)['spark.kubernetes.executor.label.yunikorn.apache.org/queue'], 'root.tenants.genomics');
     for (const [group, pod] of [[driverGroup!, driver], [executorGroup!, executor]] as const) {
       assert.deepEqual(group.nodeSelector, pod.spec.nodeSelector);
       assert.deepEqual(group.tolerations, pod.spec.tolerations);
