@@ -101,6 +101,14 @@ describe('yunikorn stack: the chart', () => {
     for (const value of Object.values(defaults)) assert.equal(typeof value, 'string');
   });
 
+  it('keeps one admission controller through node drains (PodDisruptionBudget on its pod labels)', () => {
+    const budget = manifests(tf).find((m) => m.manifest.kind === 'PodDisruptionBudget')!.manifest as Manifest & { spec: Record<string, unknown> };
+    assert.equal(budget.metadata.namespace, 'yunikorn');
+    assert.deepEqual(budget.spec, { minAvailable: 1, selector: { matchLabels: { app: 'yunikorn', component: 'yunikorn-admission-controller', release: 'yunikorn' } } });
+    // The same labels the chart's admission controller pods carry (and its anti-affinity selects).
+    assert.deepEqual(values.admissionController.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels, { app: 'yunikorn', component: 'yunikorn-admission-controller' });
+  });
+
   it('creates its namespace with the privileged level the host-network admission controller needs', () => {
     const namespace = manifests(tf).find((m) => m.manifest.kind === 'Namespace')!.manifest;
     assert.equal(namespace.metadata.name, 'yunikorn');

@@ -13,10 +13,11 @@ import { Construct } from 'constructs';
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { KubernetesObject } from '../k8s/manifest.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_PLATFORM } from '../scheduling/spark-pools.js';
 import type { YunikornChartValues } from './helm-values.js';
-import { CONFIG_MAPS, YUNIKORN_CHART, YUNIKORN_CHART_REPOSITORY, YUNIKORN_NAMESPACE, YUNIKORN_RELEASE } from './names.js';
+import { CONFIG_MAPS, YUNIKORN_CHART, YUNIKORN_CHART_REPOSITORY, YUNIKORN_DEPLOYMENTS, YUNIKORN_NAMESPACE, YUNIKORN_RELEASE } from './names.js';
 
 /** Kubernetes refuses ConfigMaps whose data exceeds 1 MiB. */
 export const CONFIG_MAP_LIMIT_BYTES = 1024 * 1024;
@@ -41,6 +42,21 @@ export function generatedConfigMap(data: Readonly<Record<string, string>>, names
       annotations: { 'spark-platform.io/generated-from': 'tenants/*/tenant.yaml (stack yunikorn); do not edit' },
     },
     data: { ...data },
+  });
+}
+
+/**
+ * Keeps one admission controller up through voluntary disruptions (system node group rollouts,
+ * drains): with none, pod webhooks fail open. The chart has no PodDisruptionBudget; the scheduler
+ * (one replica) gets none, which would block every drain of its node.
+ */
+export function admissionControllerDisruptionBudget(namespace: string = YUNIKORN_NAMESPACE): PodDisruptionBudget {
+  return new PodDisruptionBudget({
+    metadata: { name: YUNIKORN_DEPLOYMENTS.admissionController, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_PLATFORM } },
+    spec: {
+      minAvailable: 1,
+      selector: { matchLabels: { app: 'yunikorn', component: YUNIKORN_DEPLOYMENTS.admissionController, release: YUNIKORN_RELEASE } },
+    },
   });
 }
 
@@ -71,6 +87,7 @@ export class YunikornRelease extends Construct {
   readonly namespace: KubernetesObject;
   readonly configuration: KubernetesObject;
   readonly release: Release;
+  readonly admissionDisruptionBudget: KubernetesObject;
 
   constructor(scope: Construct, id: string, props: YunikornReleaseProps) {
     super(scope, id);
@@ -112,6 +129,11 @@ export class YunikornRelease extends Construct {
       cleanupOnFail: true,
       maxHistory: 10,
       dependsOn: [this.configuration.manifest],
+    });
+
+    this.admissionDisruptionBudget = new KubernetesObject(this, 'admission-disruption-budget', {
+      object: admissionControllerDisruptionBudget(namespace),
+      dependsOn: [this.namespace.manifest],
     });
   }
 }
