@@ -31,7 +31,7 @@ export function generatedConfigMap(data: Readonly<Record<string, string>>, names
   const bytes = Object.entries(data).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
   if (bytes > CONFIG_MAP_LIMIT_BYTES) {
     throw new ConfigurationTooLargeError(
-      `ConfigMap ${namespace}/${CONFIG_MAPS.generated} would hold ${bytes} bytes; Kubernetes accepts at most ${CONFIG_MAP_LIMIT_BYTES} (about 2,500 tenant queues): split the tenants across clusters`,
+      `ConfigMap ${namespace}/${CONFIG_MAPS.generated} would hold ${bytes} bytes; Kubernetes accepts at most ${CONFIG_MAP_LIMIT_BYTES} (some 2,200 to 2,500 tenant queues): split the tenants across clusters`,
     );
   }
   return new ConfigMap({
