@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from '@jest/globals';
+import { beforeAll, describe, it } from '@jest/globals';
 import { temporaryNxWorkspace } from './support/nx-workspace.js';
 import { SOURCE_ROOT } from './support/synth.js';
 
@@ -28,11 +28,16 @@ function interactiveNx(root: string, command: string): string {
 }
 
 describe('nx.json', () => {
+  // One workspace for both cases: the control edits its nx.json, so it runs last.
+  let root: string;
+  beforeAll(() => {
+    root = temporaryNxWorkspace();
+  });
+
   it('settles the usage-data question, so Nx never prompts or rewrites nx.json', () => {
     const nx = JSON.parse(readFileSync(join(SOURCE_ROOT, 'nx.json'), 'utf8')) as { analytics?: unknown; neverConnectToCloud?: unknown };
     assert.equal(nx.analytics, false);
     assert.equal(nx.neverConnectToCloud, true);
-    const root = temporaryNxWorkspace();
     const before = readFileSync(join(root, 'nx.json'), 'utf8');
     const output = interactiveNx(root, 'show projects');
     assert.doesNotMatch(output, PROMPT);
@@ -41,7 +46,6 @@ describe('nx.json', () => {
   });
 
   it('(control) without the setting, the same interactive command does prompt', () => {
-    const root = temporaryNxWorkspace();
     const nx = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as Record<string, unknown>;
     delete nx.analytics;
     writeFileSync(join(root, 'nx.json'), JSON.stringify(nx, null, 2));
