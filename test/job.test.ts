@@ -128,7 +128,7 @@ describe('job CLI: bad input', () => {
   }
 
   it('runs as a command: npm run job prints the request', () => {
-    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/job/cli.js'), 'submit', '--tenant', 'analytics', '--entry-point', 's3://b-1/x.py', '--dry-run'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/job/cli.js'), 'submit', '--tenant', 'analytics', '--entry-point', 's3://b-1/x.py', '--dry-run', '--root', FIXTURE_REPO], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as StartJobRunRequest).executionRoleArn, 'arn:aws:iam::111122223333:role/spark-dev-analytics-emr-job');
   });
