@@ -82,6 +82,7 @@ type PodDoc = {
   spec: {
     priorityClassName: string;
     nodeSelector: Record<string, string>;
+    terminationGracePeriodSeconds?: number;
     tolerations: { key: string; operator: string; value: string; effect: string }[];
     affinity?: { nodeAffinity?: unknown; podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution: Record<string, unknown>[] } };
     containers: { name: string }[];
