@@ -262,7 +262,7 @@ describe('tenant JSON Schema', () => {
     };
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.required.sort(), ['name', 'owners', 'quota']);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'name', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'jobDefaults', 'name', 'notifications', 'owners', 'quota', 'spark']);
     assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'localStorage', 'zone']);
     assert.deepEqual(Object.keys(schema.properties.emr!.properties!).sort(), ['identity', 'releaseLabel', 'verticalAutoscaling']);
     assert.deepEqual(Object.keys(schema.properties.data!.properties!).sort(), ['glueDatabases', 'readBuckets', 'retainOnDelete']);
