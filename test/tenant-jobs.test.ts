@@ -5,14 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
 import type { StartJobRunRequest } from '@aws-sdk/client-emr-containers';
 import { stringify } from 'yaml';
 import { jobRunEventPattern } from '../modules/emr-on-eks/job-notifications.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
+import { inputSnapshot } from '../stacks/lib/fingerprint.js';
 import { loadTenantsWithJobs } from '../stacks/lib/job-templates.js';
+import { stackDefinitions } from '../stacks/registry.js';
 import { EXIT_OK, EXIT_USAGE, main } from '../scripts/job/cli.js';
 import { compiledScript, FIXTURE_REPO, resourcesOf, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
 
@@ -159,6 +161,16 @@ describe('job templates: tenants/<tenant>/jobs/<job>.yaml', () => {
     assert.equal(run.jobDriver!.sparkSqlJobDriver!.sparkSqlParameters, '-hivevar day=2026-11-20');
     assert.equal(run.configurationOverrides!.applicationConfiguration!.find((c) => c.classification === 'spark-defaults')!.properties!['spark.sql.shuffle.partitions'], '200');
     assert.deepEqual(run.retryPolicyConfiguration, { maxAttempts: 1 });
+  });
+
+  it('are inputs of their tenant stack: a changed template rebuilds it in an incremental synth', () => {
+    const definition = stackDefinitions(repo, environment).find((d) => d.name === 'tenant-marketing')!;
+    assert.deepEqual(definition.inputs, ['environments/dev.yaml', 'tenants/marketing/tenant.yaml', 'tenants/marketing/jobs/nightly-report.yaml']);
+    const before = inputSnapshot(repo, 'dev');
+    writeFileSync(join(repo, 'tenants/marketing/jobs/nightly-report.yaml'), stringify({ ...TEMPLATE, maxAttempts: 2 }));
+    assert.notEqual(inputSnapshot(repo, 'dev'), before);
+    writeFileSync(join(repo, 'tenants/marketing/jobs/nightly-report.yaml'), stringify(TEMPLATE));
+    assert.equal(inputSnapshot(repo, 'dev'), before);
   });
 
   it('rejects a bad job template with the tenant file error format, and synth writes nothing', () => {
