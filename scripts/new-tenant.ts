@@ -74,6 +74,12 @@ export function tenantFileText(options: NewTenantOptions): string {
     commented(defaults.emr),
     '# data:',
     commented(defaults.data),
+    '# jobDefaults:                 # published in configurationOverrides and retryPolicyConfiguration',
+    commented(defaults.jobDefaults),
+    '# notifications:               # job-run state changes to an encrypted SNS topic (email, SQS)',
+    '#   states: [FAILED]',
+    '#   emails: [data-oncall@example.com]',
+    `# Recurring jobs: tenants/${options.name}/jobs/<job>.yaml (README.md, section "Job templates").`,
     '',
   ].join('\n');
 }

@@ -10,7 +10,7 @@ import { KarpenterStack } from './karpenter/stack.js';
 import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
 import type { PlatformStack } from './lib/platform-stack.js';
-import { loadTenants } from './lib/tenant-config.js';
+import { loadTenantsWithJobs } from './lib/job-templates.js';
 import { NetworkStack } from './network/stack.js';
 import { ObservabilityStack } from './observability/stack.js';
 import { ObservabilityConfigStack } from './observability-config/stack.js';
@@ -30,8 +30,8 @@ export interface StackDefinition {
 
 /** Reads every configuration file the stacks need and returns their definitions, or throws ConfigError. */
 export function stackDefinitions(root: string, environment: Environment): StackDefinition[] {
-  // Every tenant file is validated before any stack exists: one bad file fails the whole synth.
-  const tenants = loadTenants(root, environment);
+  // Every tenant file (and job template) is validated before any stack exists: one bad file fails the whole synth.
+  const tenants = loadTenantsWithJobs(root, environment);
   const platformInputs = [environment.file];
   return [
     { name: 'bootstrap', awsOnly: true, inputs: platformInputs, create: (scope) => new BootstrapStack(scope, environment) },
@@ -49,8 +49,8 @@ export function stackDefinitions(root: string, environment: Environment): StackD
       (tenant): StackDefinition => ({
         name: tenantStackName(tenant.name),
         awsOnly: false,
-        inputs: [environment.file, tenant.file],
-        create: (scope) => new TenantStack(scope, environment, tenant),
+        inputs: [environment.file, tenant.file, ...tenant.jobTemplates.map((job) => job.file)],
+        create: (scope) => new TenantStack(scope, environment, tenant, tenant.jobTemplates),
       }),
     ),
   ];

@@ -23,9 +23,9 @@ import {
   localStorageSparkConf,
   type PlacementOptions,
   podTemplateYaml,
-  sparkDefaults,
   verticalAutoscalingSignatureConf,
 } from '../modules/tenant/pod-templates.js';
+import { tenantJobDefaults } from '../modules/tenant/job-defaults.js';
 import { MANAGED_BY_LABEL, TENANT_KEY, TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
 import { SYSTEM_TAINT } from '../modules/scheduling/system-nodes.js';
 import { resourcesOf, SOURCE_ROOT, synthStack } from './support/synth.js';
@@ -65,11 +65,24 @@ const BASE: PlacementOptions = {
   verticalAutoscaling: false,
 };
 
+function sparkDefaultsOf(placement: PlacementOptions): Record<string, string> {
+  const defaults = tenantJobDefaults({
+    placement,
+    bucket: 'b',
+    podTemplateUris: { driver: 's3://b/d', executor: 's3://b/e' },
+    logGroupName: 'g',
+    logStreamPrefix: 'jobs',
+    logUri: 's3://b/logs/',
+  });
+  return { ...defaults.classifications['spark-defaults'] };
+}
+
 type PodDoc = {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     priorityClassName: string;
     nodeSelector: Record<string, string>;
+    terminationGracePeriodSeconds?: number;
     tolerations: { key: string; operator: string; value: string; effect: string }[];
     affinity?: { nodeAffinity?: unknown; podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution: Record<string, unknown>[] } };
     containers: { name: string }[];
@@ -113,20 +126,28 @@ describe('pod templates: placement per option', () => {
     const { executor, driver } = render({ ...BASE, executorCapacity: 'any' });
     assert.equal(executor.spec.nodeSelector['karpenter.sh/capacity-type'], undefined);
     assert.equal(driver.spec.nodeSelector['karpenter.sh/capacity-type'], 'on-demand');
-    assert.equal(sparkDefaults({ ...BASE, executorCapacity: 'any' }, { driver: 'd', executor: 'e' })['spark.decommission.enabled'], 'true');
+    assert.equal(sparkDefaultsOf({ ...BASE, executorCapacity: 'any' })['spark.decommission.enabled'], 'true');
   });
 
-  it('executorCapacity on-demand: on-demand executors and no decommissioning settings', () => {
+  it('executorCapacity on-demand: on-demand executors that still decommission (consolidation, expiry and drift take on-demand nodes too)', () => {
     const { executor } = render({ ...BASE, executorCapacity: 'on-demand' });
     assert.equal(executor.spec.nodeSelector['karpenter.sh/capacity-type'], 'on-demand');
-    assert.deepEqual(sparkDefaults({ ...BASE, executorCapacity: 'on-demand' }, { driver: 's3://b/d', executor: 's3://b/e' }), {
-      'spark.kubernetes.driver.podTemplateFile': 's3://b/d',
-      'spark.kubernetes.executor.podTemplateFile': 's3://b/e',
-      // The platform PodMonitor scrapes these endpoints: without them /metrics/... answers 404.
-      'spark.ui.prometheus.enabled': 'true',
-      'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
-      'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/driver/prometheus/',
-    });
+    const defaults = sparkDefaultsOf({ ...BASE, executorCapacity: 'on-demand' });
+    for (const key of ['spark.decommission.enabled', 'spark.storage.decommission.enabled', 'spark.storage.decommission.shuffleBlocks.enabled', 'spark.storage.decommission.rddBlocks.enabled']) {
+      assert.equal(defaults[key], 'true', key);
+    }
+    assert.equal(defaults['spark.storage.decommission.fallbackStorage.path'], 's3://b/spark-fallback/');
+    // The platform PodMonitor scrapes these endpoints: without them /metrics/... answers 404.
+    assert.equal(defaults['spark.ui.prometheus.enabled'], 'true');
+    assert.equal(defaults['spark.metrics.conf.*.sink.prometheusServlet.path'], '/metrics/driver/prometheus/');
+  });
+
+  it('executors get a termination grace period long enough to decommission; drivers keep the default', () => {
+    const { driver, executor } = render(BASE);
+    assert.equal(executor.spec.terminationGracePeriodSeconds, 300);
+    assert.equal(driver.spec.terminationGracePeriodSeconds, undefined);
+    // Spark gives up on a migration before the kubelet's SIGKILL would.
+    assert.equal(sparkDefaultsOf(BASE)['spark.executor.decommission.forceKillTimeout'], '270s');
   });
 
   it('zone set: both roles pinned by selector, no pod affinity', () => {

@@ -272,7 +272,7 @@ describe('tenant stack: EMR on EKS', () => {
       Sid: 'GlueDefaultDatabase',
       Effect: 'Allow',
       Action: 'glue:GetDatabase',
-      Resource: [`${prefix}:catalog`, `${prefix}:database/default`],
+      Resource: [`${prefix}:catalog`, `${prefix}:database/default`, `${prefix}:database/global_temp`],
     });
   });
 
@@ -302,6 +302,8 @@ describe('tenant stack: EMR on EKS', () => {
     const doc = policyOf(submitter, 'policy');
     assert.deepEqual(doc.Statement.map((s) => s.Sid), [
       'StartJobRunsWithTheTenantRoleOnly',
+      'OpenTheSparkUiOfTheTenantJobs',
+      'OpenThePersistentSparkUi',
       'ReadTheVirtualCluster',
       'FollowAndCancelJobRuns',
       'TenantBucket',
@@ -317,6 +319,20 @@ describe('tenant stack: EMR on EKS', () => {
       Action: 'emr-containers:StartJobRun',
       Resource: vc,
       Condition: { ArnEquals: { 'emr-containers:ExecutionRoleArn': role } },
+    });
+    // The persistent Spark UI of the tenant's own job runs: on its virtual cluster, for its role.
+    assert.deepEqual(statement(doc, 'OpenTheSparkUiOfTheTenantJobs'), {
+      Sid: 'OpenTheSparkUiOfTheTenantJobs',
+      Effect: 'Allow',
+      Action: ['elasticmapreduce:CreatePersistentAppUI', 'elasticmapreduce:DescribePersistentAppUI'],
+      Resource: vc,
+    });
+    assert.deepEqual(statement(doc, 'OpenThePersistentSparkUi'), {
+      Sid: 'OpenThePersistentSparkUi',
+      Effect: 'Allow',
+      Action: 'elasticmapreduce:GetPersistentAppUIPresignedURL',
+      Resource: [vc, 'arn:aws:elasticmapreduce:us-west-2:111122223333:persistent-app-ui/*'],
+      Condition: { ArnEqualsIfExists: { 'elasticmapreduce:ExecutionRoleArn': role } },
     });
     assert.deepEqual(statement(doc, 'ReadTheVirtualCluster').Resource, vc);
     assert.deepEqual(statement(doc, 'FollowAndCancelJobRuns').Resource, `${vc}/jobruns/*`);
@@ -499,20 +515,53 @@ describe('tenant stack: outputs', () => {
           'spark.ui.prometheus.enabled': 'true',
           'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
           'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/driver/prometheus/',
+          // Dynamic allocation with shuffle tracking (no external shuffle service on Kubernetes).
+          'spark.dynamicAllocation.enabled': 'true',
+          'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+          'spark.dynamicAllocation.minExecutors': '1',
+          'spark.dynamicAllocation.initialExecutors': '1',
+          'spark.dynamicAllocation.maxExecutors': '50',
+          'spark.dynamicAllocation.executorIdleTimeout': '60s',
+          'spark.dynamicAllocation.shuffleTracking.timeout': '600s',
+          // Graceful decommissioning, with blocks no peer can take spilled to the tenant bucket.
           'spark.decommission.enabled': 'true',
           'spark.storage.decommission.enabled': 'true',
           'spark.storage.decommission.rddBlocks.enabled': 'true',
           'spark.storage.decommission.shuffleBlocks.enabled': 'true',
+          'spark.storage.decommission.fallbackStorage.path': `s3://${bucket}/spark-fallback/`,
+          'spark.storage.decommission.fallbackStorage.cleanUp': 'true',
+          'spark.executor.decommission.forceKillTimeout': '270s',
+          // Event logs for the persistent Spark UI and any history server.
+          'spark.eventLog.enabled': 'true',
+          'spark.eventLog.dir': `s3://${bucket}/spark-events/`,
+          'spark.eventLog.rolling.enabled': 'true',
+          'spark.eventLog.rolling.maxFileSize': '128m',
         },
       },
+      // EMR's job submitter on on-demand capacity (no zone: the tenant pins none).
+      { classification: 'emr-job-submitter', properties: { 'jobsubmitter.node.selector.karpenter.sh/capacity-type': 'on-demand' } },
     ]);
+    assert.equal(analytics.output!.retryPolicyConfiguration!.value, '{"maxAttempts":1}');
+    assert.equal(analytics.output!.jobTemplateIds!.value, '{}');
+    assert.equal(analytics.output!.notificationTopicArn!.value, '');
     assert.deepEqual(overrides.monitoringConfiguration, {
       persistentAppUI: 'ENABLED',
       cloudWatchMonitoringConfiguration: { logGroupName: '/spark-platform/dev/tenants/analytics', logStreamNamePrefix: 'jobs' },
       s3MonitoringConfiguration: { logUri: `s3://${bucket}/logs/` },
     });
-    const riskProps = (JSON.parse(risk.output!.configurationOverrides!.value as string) as typeof overrides).applicationConfiguration[0]!.properties;
+    const riskOverrides = JSON.parse(risk.output!.configurationOverrides!.value as string) as typeof overrides;
+    const riskProps = riskOverrides.applicationConfiguration[0]!.properties;
     assert.equal(riskProps['spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName'], 'OnDemand');
-    assert.equal(riskProps['spark.decommission.enabled'], undefined, 'no Spot: no decommissioning settings');
+    assert.equal(riskProps['spark.decommission.enabled'], 'true', 'on-demand executors are consolidated, expired and drifted too');
+    // Glue databases: the Glue Data Catalog is Spark SQL's metastore, managed tables in the bucket.
+    assert.equal(riskProps['spark.sql.catalogImplementation'], 'hive');
+    assert.equal(riskProps['spark.hadoop.hive.metastore.client.factory.class'], 'com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory');
+    assert.equal(riskProps['spark.sql.warehouse.dir'], `s3://spark-dev-risk-models-${ACCOUNT}-us-west-2/warehouse/`);
+    assert.equal(riskProps['spark.dynamicAllocation.maxExecutors'], '100');
+    assert.deepEqual(riskOverrides.applicationConfiguration[1], {
+      classification: 'emr-job-submitter',
+      properties: { 'jobsubmitter.node.selector.karpenter.sh/capacity-type': 'on-demand', 'jobsubmitter.node.selector.topology.kubernetes.io/zone': 'us-west-2b' },
+    });
+    assert.equal(risk.output!.retryPolicyConfiguration!.value, '{"maxAttempts":2}');
   });
 });

@@ -171,11 +171,23 @@ export interface FluentBitValuesProps {
 }
 
 /**
- * Record accessor of the tenant of a log record: the `spark-platform.io/tenant` label of the pod's
- * namespace (`Namespace_Labels On` in the kubernetes filter). Records from namespaces without it
- * make the template fail, and the output falls back to the platform log group.
+ * Top-level record key under which Fluent Bit's kubernetes filter puts namespace metadata when
+ * `Namespace_Labels` (or `Namespace_Annotations`) is on: `{"name": <namespace>, "labels": {...},
+ * "annotations": {...}}`, next to (not inside) the pod's `kubernetes` map. Source: fluent-bit
+ * plugins/filter_kubernetes (kube_meta.c `merge_namespace_meta` packs name/labels/annotations;
+ * kubernetes.c appends that map as "kubernetes_namespace"), and the filter's documentation
+ * ("Kubernetes namespace meta": "namespace meta will be stored in a kubernetes_namespace record
+ * key"), Fluent Bit 3.x/4.x (aws-for-fluent-bit 3.2.1 ships 4.2.2).
  */
-export const TENANT_RECORD_ACCESSOR = `$kubernetes['namespace_labels']['${TENANT_NAMESPACE_LABEL}']`;
+export const NAMESPACE_META_KEY = 'kubernetes_namespace';
+
+/**
+ * Record accessor of the tenant of a log record: the `spark-platform.io/tenant` label of the pod's
+ * namespace, from the namespace metadata the kubernetes filter adds (`Namespace_Labels On`).
+ * Records from namespaces without the label make the template fail, and the `cloudwatch_logs`
+ * output falls back to `log_group_name` (the platform log group).
+ */
+export const TENANT_RECORD_ACCESSOR = `$${NAMESPACE_META_KEY}['labels']['${TENANT_NAMESPACE_LABEL}']`;
 
 /**
  * aws-for-fluent-bit: a DaemonSet on every node shipping container logs to CloudWatch Logs with

@@ -56,6 +56,15 @@ export function stackFingerprint(root: string, environmentName: string, stackNam
  * and every tenant folder's file. Equal snapshots mean the previous full synth's output (and its
  * validation verdict) still holds, so `npm run synth` can stop before loading any stack code.
  */
+function hashFolder(hash: ReturnType<typeof createHash>, folder: string, label: string): void {
+  for (const file of readdirSync(folder).sort()) {
+    const path = join(folder, file);
+    hash.update(`\0${label}/${file}\0`);
+    if (statSync(path).isFile()) hash.update(readFileSync(path));
+    else if (statSync(path).isDirectory()) hashFolder(hash, path, `${label}/${file}`);
+  }
+}
+
 export function inputSnapshot(root: string, environmentName: string): string {
   const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0`);
   const environmentFile = join(root, 'environments', `${environmentName}.yaml`);
@@ -65,12 +74,9 @@ export function inputSnapshot(root: string, environmentName: string): string {
     for (const entry of readdirSync(tenants).sort()) {
       const folder = join(tenants, entry);
       if (!statSync(folder).isDirectory()) continue;
-      // Every file of a tenant folder counts: a stray `tenant.yml` is an error the loader reports.
-      for (const file of readdirSync(folder).sort()) {
-        const path = join(folder, file);
-        hash.update(`\0${entry}/${file}\0`);
-        if (statSync(path).isFile()) hash.update(readFileSync(path));
-      }
+      // Every file of a tenant folder counts, job templates in jobs/ included: a stray `tenant.yml`
+      // is an error the loader reports.
+      hashFolder(hash, folder, entry);
     }
   }
   return hash.digest('hex');

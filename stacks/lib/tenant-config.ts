@@ -151,6 +151,66 @@ const DataSchema = z
   })
   .describe('Data the tenant owns and reads.');
 
+/**
+ * Dynamic allocation bounds of Spark executors. `initial` defaults to `min` (Spark's own default
+ * for spark.dynamicAllocation.initialExecutors).
+ */
+export const ExecutorBoundsSchema = z
+  .strictObject({
+    min: z.number().int().min(0).default(1).describe('Executors kept while the job runs (spark.dynamicAllocation.minExecutors).'),
+    initial: z.number().int().min(0).optional().describe('Executors at start (spark.dynamicAllocation.initialExecutors). Default: min.'),
+    max: z.number().int().min(1).max(10000).default(50).describe('Ceiling of dynamic allocation (spark.dynamicAllocation.maxExecutors).'),
+  })
+  .superRefine((bounds, ctx) => {
+    if (bounds.min > bounds.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `a minimum no larger than max (${bounds.max})` });
+    if (bounds.initial !== undefined && (bounds.initial < bounds.min || bounds.initial > bounds.max)) {
+      ctx.addIssue({ code: 'custom', path: ['initial'], message: `a number between min (${bounds.min}) and max (${bounds.max})` });
+    }
+  })
+  .transform((bounds) => ({ min: bounds.min, initial: bounds.initial ?? bounds.min, max: bounds.max }))
+  .describe('Dynamic allocation bounds of executors.');
+
+/** StartJobRun retry policy: attempts of a job's driver (1 = no retry). */
+export const MaxAttemptsSchema = z.number().int().min(1).max(10);
+
+const JobDefaultsSchema = z
+  .strictObject({
+    executors: ExecutorBoundsSchema.default(() => ExecutorBoundsSchema.parse({})),
+    maxAttempts: MaxAttemptsSchema.default(1).describe('StartJobRun retryPolicy.maxAttempts of jobs that set none (1-10; 1 = no retry).'),
+  })
+  .describe("Defaults of the tenant's jobs (published in configurationOverrides and used by job templates and npm run job).");
+
+/** Job-run states a tenant can be notified of. */
+export const NOTIFIED_STATES = ['FAILED', 'CANCELLED', 'COMPLETED'] as const;
+const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+const NotificationsSchema = z
+  .strictObject({
+    states: z
+      .array(z.enum(NOTIFIED_STATES))
+      .min(1)
+      .default(['FAILED'])
+      .describe('Job-run states that notify (EMR Job Run State Change events of the tenant\'s virtual cluster).'),
+    emails: z.array(z.email('an email address such as data-oncall@example.com')).max(20).default([]).describe('Email subscriptions of the topic (each address confirms once).'),
+    sqsQueueArns: z
+      .array(z.string().regex(SQS_QUEUE_ARN, 'an SQS queue ARN such as arn:aws:sqs:us-west-2:111122223333:job-events'))
+      .max(20)
+      .default([])
+      .describe("SQS queues subscribed to the topic (raw delivery of the event); each queue's policy must let the topic send."),
+    snsTopicArns: z
+      .array(z.string().regex(SNS_TOPIC_ARN, 'an SNS topic ARN such as arn:aws:sns:us-west-2:111122223333:team-alerts'))
+      .max(4)
+      .default([])
+      .describe("Further SNS topics (same region) the EventBridge rule also targets; each topic's policy must let the rule publish."),
+  })
+  .superRefine((n, ctx) => {
+    if (n.emails.length + n.sqsQueueArns.length + n.snsTopicArns.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'at least one destination (emails, sqsQueueArns or snsTopicArns)' });
+    }
+  })
+  .describe("Job-run notifications: an encrypted SNS topic and an EventBridge rule for the tenant's virtual cluster.");
+
 const CPU_EXPECTED = 'a Kubernetes CPU quantity > 0, such as "400" or "500m"';
 
 const QuotaSchema = z
@@ -189,6 +249,8 @@ export const TenantSchema = z
     spark: SparkSchema.default(() => SparkSchema.parse({})),
     emr: EmrSchema.default(() => EmrSchema.parse({})),
     data: DataSchema.default(() => DataSchema.parse({})),
+    jobDefaults: JobDefaultsSchema.default(() => JobDefaultsSchema.parse({})),
+    notifications: NotificationsSchema.optional(),
   })
   .superRefine((tenant, ctx) => {
     const noDuplicates = (list: readonly string[], path: readonly string[], what: string) => {
@@ -201,6 +263,12 @@ export const TenantSchema = z
     noDuplicates(tenant.owners, ['owners'], 'owner');
     noDuplicates(tenant.data.readBuckets, ['data', 'readBuckets'], 'bucket');
     noDuplicates(tenant.data.glueDatabases, ['data', 'glueDatabases'], 'database');
+    if (tenant.notifications) {
+      noDuplicates(tenant.notifications.states, ['notifications', 'states'], 'state');
+      noDuplicates(tenant.notifications.emails, ['notifications', 'emails'], 'address');
+      noDuplicates(tenant.notifications.sqsQueueArns, ['notifications', 'sqsQueueArns'], 'queue');
+      noDuplicates(tenant.notifications.snsTopicArns, ['notifications', 'snsTopicArns'], 'topic');
+    }
   });
 
 export type TenantInput = z.input<typeof TenantSchema>;
@@ -212,8 +280,8 @@ export type TenantConfig = z.output<typeof TenantSchema> & {
 };
 
 /** The values a tenant gets for every optional field it leaves out. */
-export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data'> {
-  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}) };
+export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults'> {
+  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), jobDefaults: JobDefaultsSchema.parse({}) };
 }
 
 /** `tenants/<folder>/tenant.yaml`, as shown in messages (always with forward slashes). */
@@ -248,6 +316,7 @@ function validateOne(entry: RawTenant, environment: Environment): { tenant?: Ten
     return { problems };
   }
   const tenant: TenantConfig = { ...result.data, file };
+  problems.push(...applySpotSetting(tenant, raw, environment));
   const zone = tenant.spark.zone;
   if (zone !== undefined && !environment.availabilityZones.includes(zone)) {
     problems.push({
@@ -257,6 +326,16 @@ function validateOne(entry: RawTenant, environment: Environment): { tenant?: Ten
       found: describeValue(zone),
     });
   }
+  tenant.notifications?.snsTopicArns.forEach((arn, i) => {
+    if (arn.split(':')[3] !== environment.region) {
+      problems.push({
+        file,
+        field: `notifications.snsTopicArns[${i}]`,
+        expected: `a topic in region ${environment.region} of environment ${environment.name} (EventBridge rules target SNS topics of their own region)`,
+        found: describeValue(arn),
+      });
+    }
+  });
   tenant.owners.forEach((owner, i) => {
     if (environment.adminRoleArns.includes(owner)) {
       problems.push({
@@ -268,6 +347,37 @@ function validateOne(entry: RawTenant, environment: Environment): { tenant?: Ten
     }
   });
   return problems.length > 0 ? { problems } : { tenant, problems };
+}
+
+function rawField(raw: unknown, ...path: string[]): unknown {
+  let current = raw;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Makes a tenant agree with the environment's `compute.spotEnabled`. Without Spot there is no
+ * Spot capacity at all (no spark-executor pool, no Spot in any pool), so a Spot pod would stay
+ * Pending: executors of tenants that leave `spark.executorCapacity` unset run on-demand (the
+ * documented effective default), and a tenant that asks for Spot explicitly is an error naming
+ * both files. `any` (Spot first, on-demand fallback) stays valid: it lands on-demand.
+ */
+function applySpotSetting(tenant: TenantConfig, raw: unknown, environment: Environment): ConfigProblem[] {
+  if (environment.compute.spotEnabled) return [];
+  const problems: ConfigProblem[] = [];
+  const why = `on-demand, because ${environment.file} sets compute.spotEnabled: false (no Spot capacity in environment ${environment.name})`;
+  if (rawField(raw, 'spark', 'executorCapacity') === undefined) {
+    (tenant.spark as { executorCapacity: ExecutorCapacity }).executorCapacity = 'on-demand';
+  } else if (tenant.spark.executorCapacity === 'spot') {
+    problems.push({ file: tenant.file, field: 'spark.executorCapacity', expected: `${why}; or any`, found: describeValue('spot') });
+  }
+  if (tenant.spark.driverCapacity === 'spot') {
+    problems.push({ file: tenant.file, field: 'spark.driverCapacity', expected: why, found: describeValue('spot') });
+  }
+  return problems;
 }
 
 /**
