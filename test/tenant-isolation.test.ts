@@ -5,7 +5,7 @@
  * cluster the stacks deploy: the `tenancy` policies evaluated with a real CEL engine the way the
  * API server does, EKS access-entry authorization, Pod Security `baseline`, the PriorityClass
  * quotas and the NetworkPolicies (test/support/admission/). Each `describe` is one row of the
- * README's isolation table, which names it.
+ * README's isolation table, which names it (`tenant-isolation.test.ts › <describe>`).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -549,8 +549,9 @@ describe('replayed requests', () => {
     const readme = readFileSync(join(SOURCE_ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Isolation model'), readme.indexOf('### Onboarding a team'));
     const cited = [...section.matchAll(/`([\w.-]+) › ([^`]+)`/g)].map((m) => [m[1]!, m[2]!] as const);
-    expect(new Set(cited.filter(([file]) => file === 'tenant-isolation').map(([, name]) => name))).toEqual(new Set(Object.values(ISOLATION_ROWS)));
-    for (const [file, name] of cited.filter(([f]) => f !== 'tenant-isolation')) {
+    const self = 'tenant-isolation.test.ts';
+    expect(new Set(cited.filter(([file]) => file === self).map(([, name]) => name))).toEqual(new Set(Object.values(ISOLATION_ROWS)));
+    for (const [file, name] of cited.filter(([f]) => f !== self)) {
       const source = readFileSync(join(SOURCE_ROOT, 'test', file), 'utf8');
       assert.ok(source.includes(`it('${name}'`), `README cites ${file} › ${name}, which is not a test there`);
     }
