@@ -23,6 +23,7 @@ import {
   TENANTS_DIRECTORY,
   validateTenants,
 } from '../stacks/lib/tenant-config.js';
+import { DEFAULT_MAX_CONCURRENT_JOBS } from '../modules/tenant/namespace-objects.js';
 import { repositoryRoot } from './lib/paths.js';
 
 export const USAGE = `usage: npm run new-tenant -- <name> [--owner <role-arn>]... [--cpu <quantity>] [--memory <quantity>]
@@ -66,6 +67,7 @@ export function tenantFileText(options: NewTenantOptions): string {
     '# Field reference: README.md, section "Tenants". Uncomment a field to change its default.',
     required.trimEnd(),
     '#   pods: 1000               # optional cap on the number of pods',
+    `#   maxConcurrentJobs: ${DEFAULT_MAX_CONCURRENT_JOBS}    # Spark drivers (jobs) running at once`,
     '# spark:',
     '#   zone: <one of the environment availability zones>   # unset: each job stays in its driver zone',
     commented({ architecture: defaults.spark.architecture, driverCapacity: defaults.spark.driverCapacity }),
@@ -80,6 +82,9 @@ export function tenantFileText(options: NewTenantOptions): string {
     '#   states: [FAILED]',
     '#   emails: [data-oncall@example.com]',
     `# Recurring jobs: tenants/${options.name}/jobs/<job>.yaml (README.md, section "Job templates").`,
+    '# network:                  # beyond DNS, the namespace, HTTPS out and monitoring in, e.g.',
+    '#                            # egress: [{cidr: 10.20.0.0/16, ports: [5432]}], ingress: [{namespace: airflow, ports: [4040]}]',
+    commented(defaults.network),
     '',
   ].join('\n');
 }

@@ -124,6 +124,14 @@ const BAD_INPUTS: Case[] = [
   ['pod-identity with a release before 7.3.0', { alpha: OK('alpha', { emr: { releaseLabel: 'emr-7.2.0-latest', identity: 'pod-identity' } }) }, [['tenants/alpha/tenant.yaml', 'emr.identity', /expected irsa with releaseLabel emr-7\.2\.0-latest \(EKS Pod Identity needs emr-7\.3\.0 or later\), found "pod-identity"/]]],
   ['vertical autoscaling with a release before 6.10.0', { alpha: OK('alpha', { emr: { releaseLabel: 'emr-6.9.0-20230624', verticalAutoscaling: true } }) }, [['tenants/alpha/tenant.yaml', 'emr.verticalAutoscaling', /needs emr-6\.10\.0 or later/]]],
   ['retainOnDelete as a string', { alpha: OK('alpha', { data: { retainOnDelete: 'yes' } }) }, [['tenants/alpha/tenant.yaml', 'data.retainOnDelete', /expected a boolean, found "yes"/]]],
+  ['zero concurrent jobs', { alpha: OK('alpha', { quota: { cpu: '4', memory: '1Gi', maxConcurrentJobs: 0 } }) }, [['tenants/alpha/tenant.yaml', 'quota.maxConcurrentJobs', /expected a number >= 1, found number 0/]]],
+  ['egress CIDR with host bits', { alpha: OK('alpha', { network: { egress: [{ cidr: '10.20.0.1/16', ports: [5432] }] } }) }, [['tenants/alpha/tenant.yaml', 'network.egress[0].cidr', /expected an IPv4 CIDR block with no host bits set.*found "10\.20\.0\.1\/16"/]]],
+  ['egress to IMDS', { alpha: OK('alpha', { network: { egress: [{ cidr: '169.254.169.254/32', ports: [80] }] } }) }, [['tenants/alpha/tenant.yaml', 'network.egress[0].cidr', /expected a CIDR outside 169\.254\.0\.0\/16 \(link-local: IMDS stays closed\)/]]],
+  ['egress rule with both a CIDR and a namespace', { alpha: OK('alpha', { network: { egress: [{ cidr: '10.0.0.0/8', namespace: 'db', ports: [5432] }] } }) }, [['tenants/alpha/tenant.yaml', 'network.egress[0]', /expected exactly one of cidr and namespace \(found both\)/]]],
+  ['ingress rule without ports', { alpha: OK('alpha', { network: { ingress: [{ namespace: 'airflow' }] } }) }, [['tenants/alpha/tenant.yaml', 'network.ingress[0].ports', /expected a list, found nothing/]]],
+  ['ingress from the own namespace', { alpha: OK('alpha', { network: { ingress: [{ namespace: 'alpha', ports: [4040] }] } }) }, [['tenants/alpha/tenant.yaml', 'network.ingress[0].namespace', /expected a namespace other than the tenant's own/]]],
+  ['port out of range', { alpha: OK('alpha', { network: { egress: [{ cidr: '10.0.0.0/8', ports: [70000] }] } }) }, [['tenants/alpha/tenant.yaml', 'network.egress[0].ports[0]', /expected a number <= 65535, found number 70000/]]],
+  ['unknown service type', { alpha: OK('alpha', { network: { serviceTypes: ['Ingress'] } }) }, [['tenants/alpha/tenant.yaml', 'network.serviceTypes[0]', /expected one of "NodePort" \| "LoadBalancer", found "Ingress"/]]],
   [
     'an owner shared by two tenants',
     { alpha: OK('alpha', { owners: ['arn:aws:iam::111122223333:role/shared'] }), beta: OK('beta', { owners: ['arn:aws:iam::111122223333:role/b', 'arn:aws:iam::111122223333:role/shared'] }) },
@@ -188,7 +196,13 @@ describe('tenant folders are stacks', () => {
     assert.deepEqual(analytics.spark, tenantDefaults().spark);
     assert.deepEqual(analytics.emr, { releaseLabel: 'emr-7.12.0-latest', identity: 'irsa', verticalAutoscaling: false });
     assert.deepEqual(analytics.data, { retainOnDelete: true, readBuckets: [], glueDatabases: [] });
-    assert.deepEqual(analytics.quota, { cpu: '400', memory: '1600Gi', pods: 2000 });
+    assert.deepEqual(analytics.quota, { cpu: '400', memory: '1600Gi', pods: 2000, maxConcurrentJobs: 20 });
+    assert.deepEqual(analytics.network, { egress: [], ingress: [], serviceTypes: [] });
+    assert.deepEqual(tenants[1]!.network, {
+      egress: [{ cidr: '10.30.0.0/16', ports: [5432], protocol: 'TCP' }],
+      ingress: [{ namespace: 'airflow', ports: [4040], protocol: 'TCP' }],
+      serviceTypes: ['LoadBalancer'],
+    });
   });
 
   it('accepts a CPU quota written as a YAML number and keeps it a Kubernetes quantity string', () => {
@@ -262,7 +276,8 @@ describe('tenant JSON Schema', () => {
     };
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.required.sort(), ['name', 'owners', 'quota']);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'jobDefaults', 'name', 'notifications', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'jobDefaults', 'name', 'network', 'notifications', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties.network!.properties!).sort(), ['egress', 'ingress', 'serviceTypes']);
     assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'localStorage', 'zone']);
     assert.deepEqual(Object.keys(schema.properties.emr!.properties!).sort(), ['identity', 'releaseLabel', 'verticalAutoscaling']);
     assert.deepEqual(Object.keys(schema.properties.data!.properties!).sort(), ['glueDatabases', 'readBuckets', 'retainOnDelete']);
@@ -280,7 +295,9 @@ describe('new-tenant', () => {
     assert.match(text, /^#   releaseLabel: emr-7\.12\.0-latest$/m);
     assert.deepEqual(parse(text), { name: 'data-science', owners: ['arn:aws:iam::111122223333:role/ds'], quota: { cpu: '50', memory: '200Gi' } });
     // Uncommenting every default line still gives a valid tenant.
-    const uncommented = text.replace(/^# (spark|emr|data|jobDefaults|notifications):.*$/gm, '$1:').replace(/^#   (?!zone|pods)/gm, '  ');
+    assert.match(text, /^#   maxConcurrentJobs: 20 /m);
+    assert.match(text, /^#   serviceTypes: \[\]$/m);
+    const uncommented = text.replace(/^# (spark|emr|data|jobDefaults|notifications|network):.*$/gm, '$1:').replace(/^#   (?!zone|pods)/gm, '  ');
     const folder = join(root, 'tenants', 'data-science');
     writeFileSync(join(folder, 'tenant.yaml'), uncommented);
     const loaded = loadTenants(root, environment).find((t) => t.name === 'data-science')!;
@@ -288,6 +305,8 @@ describe('new-tenant', () => {
     assert.deepEqual(loaded.emr, tenantDefaults().emr);
     assert.deepEqual(loaded.jobDefaults, tenantDefaults().jobDefaults);
     assert.deepEqual(loaded.notifications, { states: ['FAILED'], emails: ['data-oncall@example.com'], sqsQueueArns: [], snsTopicArns: [] });
+    assert.deepEqual(loaded.network, tenantDefaults().network);
+    assert.equal(loaded.quota.maxConcurrentJobs, 20);
   });
 
   it('refuses a bad name, an existing folder and an owner of another tenant, writing nothing', () => {

@@ -88,6 +88,7 @@ describe('tenant stack: namespace as a service', () => {
       'NetworkPolicy/default-deny',
       'ResourceQuota/compute',
       'ResourceQuota/platform-priority-classes',
+      'ResourceQuota/spark-drivers',
     ]);
     for (const m of namespaced) {
       assert.equal(m.manifest.metadata.namespace, 'analytics');
@@ -111,6 +112,13 @@ describe('tenant stack: namespace as a service', () => {
         ],
       },
     });
+  });
+
+  it('caps concurrent Spark drivers with a quota on the driver PriorityClass (maxConcurrentJobs, default 20)', () => {
+    const spec = (tf: TerraformJson) => manifest(tf, 'ResourceQuota', 'spark-drivers').spec;
+    const scope = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['spark-driver-high'] }] } };
+    assert.deepEqual(spec(analytics), { hard: { pods: '20' }, ...scope });
+    assert.deepEqual(spec(risk), { hard: { pods: '10' }, ...scope });
   });
 
   it('gives containers without requests small defaults and no default limits', () => {
@@ -150,6 +158,33 @@ describe('tenant stack: namespace as a service', () => {
       policyTypes: ['Egress'],
       egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] }],
     });
+  });
+
+  it('turns network.egress and network.ingress into platform-owned policies, and network.serviceTypes into namespace labels', () => {
+    assert.equal(manifests(analytics).some((m) => m.manifest.metadata.name.startsWith('allow-declared-')), false);
+    assert.deepEqual(manifest(risk, 'NetworkPolicy', 'allow-declared-egress').spec, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.30.0.0/16' } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
+    });
+    assert.deepEqual(manifest(risk, 'NetworkPolicy', 'allow-declared-ingress').spec, {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'airflow' } } }], ports: [{ protocol: 'TCP', port: 4040 }] }],
+    });
+    assert.equal(manifest(risk, 'NetworkPolicy', 'allow-declared-egress').metadata.labels![MANAGED_BY_LABEL], 'platform');
+    assert.equal(manifest(risk, 'Namespace', 'risk-models').metadata.labels!['spark-platform.io/service-type-loadbalancer'], 'true');
+    assert.equal(manifest(risk, 'Namespace', 'risk-models').metadata.labels!['spark-platform.io/service-type-nodeport'], undefined);
+  });
+
+  it('keeps link-local addresses (IMDS) out of a declared CIDR that spans them', () => {
+    const root = temporaryRoot({
+      tenants: { wide: { name: 'wide', owners: [`arn:aws:iam::${ACCOUNT}:role/wide`], quota: { cpu: '8', memory: '32Gi' }, network: { egress: [{ cidr: '0.0.0.0/0', ports: [80, 8080] }] } } },
+    });
+    const tf = synthStack('tenant-wide', undefined, root);
+    assert.deepEqual((manifest(tf, 'NetworkPolicy', 'allow-declared-egress').spec as { egress: unknown[] }).egress, [
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 8080 }] },
+    ]);
   });
 
   it('opens the Pod Identity agent only for pod-identity tenants', () => {

@@ -10,7 +10,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { cidrContains, isCidr } from '../../modules/network/cidr.js';
 import { reservedNamespaceReason, reservedNamespaceSummary } from '../../modules/scheduling/namespaces.js';
+import { DEFAULT_MAX_CONCURRENT_JOBS, EXPOSED_SERVICE_TYPES, LINK_LOCAL_CIDR } from '../../modules/tenant/namespace-objects.js';
 import { ConfigError, type ConfigProblem, describeValue, problemsFromZod, readYamlFile } from './config-file.js';
 import type { Environment } from './environment.js';
 
@@ -224,8 +226,52 @@ const QuotaSchema = z
       .regex(MEMORY_QUANTITY, 'a Kubernetes memory quantity > 0 with a unit, such as 1600Gi or 512Mi')
       .describe('Total memory requests of the namespace (requests.memory).'),
     pods: z.number().int().positive().optional().describe('Maximum number of pods in the namespace.'),
+    maxConcurrentJobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(DEFAULT_MAX_CONCURRENT_JOBS)
+      .describe('Spark drivers (one per running job) at once: pods with the driver PriorityClass, which may preempt lower priorities. A driver beyond it is rejected and its job fails.'),
   })
   .describe('ResourceQuota of the namespace.');
+
+const NETWORK_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+
+/** One extra peer of the tenant's pods: an IPv4 CIDR or a namespace, on some ports. */
+const NetworkRuleSchema = z
+  .strictObject({
+    cidr: z
+      .string()
+      .refine(isCidr, 'an IPv4 CIDR block with no host bits set, such as 10.20.0.0/16')
+      .refine((cidr) => !isCidr(cidr) || !cidrContains(LINK_LOCAL_CIDR, cidr), `a CIDR outside ${LINK_LOCAL_CIDR} (link-local: IMDS stays closed)`)
+      .optional()
+      .describe(`IPv4 CIDR of the peer (${LINK_LOCAL_CIDR} is always excluded). Exactly one of cidr and namespace.`),
+    namespace: z
+      .string()
+      .regex(TENANT_NAME, 'a namespace name (DNS-1123 label)')
+      .max(63)
+      .optional()
+      .describe('Namespace of the peer (all its pods). Exactly one of cidr and namespace.'),
+    ports: z.array(z.number().int().min(1).max(65535)).min(1).max(20).describe('Destination ports (on the peer for egress, on the tenant pods for ingress).'),
+    protocol: z.enum(NETWORK_PROTOCOLS).default('TCP').describe('Protocol of the ports.'),
+  })
+  .superRefine((rule, ctx) => {
+    if ((rule.cidr === undefined) === (rule.namespace === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: `exactly one of cidr and namespace (found ${rule.cidr === undefined ? 'neither' : 'both'})` });
+    }
+  });
+
+const NetworkSchema = z
+  .strictObject({
+    egress: z.array(NetworkRuleSchema).max(20).default([]).describe('Extra egress beyond DNS, the namespace and TCP 443 (platform-owned NetworkPolicy allow-declared-egress).'),
+    ingress: z.array(NetworkRuleSchema).max(20).default([]).describe('Extra ingress beyond the namespace and monitoring on the Spark UI port (platform-owned NetworkPolicy allow-declared-ingress).'),
+    serviceTypes: z
+      .array(z.enum(EXPOSED_SERVICE_TYPES))
+      .default([])
+      .describe('Service types the team may create beyond ClusterIP and ExternalName. Both expose pods outside the cluster; LoadBalancer is internet-facing unless annotated otherwise.'),
+  })
+  .describe('Network access beyond the defaults. Tenants cannot write NetworkPolicies themselves.');
 
 export const TenantSchema = z
   .strictObject({
@@ -251,6 +297,7 @@ export const TenantSchema = z
     data: DataSchema.default(() => DataSchema.parse({})),
     jobDefaults: JobDefaultsSchema.default(() => JobDefaultsSchema.parse({})),
     notifications: NotificationsSchema.optional(),
+    network: NetworkSchema.default(() => NetworkSchema.parse({})),
   })
   .superRefine((tenant, ctx) => {
     const noDuplicates = (list: readonly string[], path: readonly string[], what: string) => {
@@ -269,6 +316,14 @@ export const TenantSchema = z
       noDuplicates(tenant.notifications.sqsQueueArns, ['notifications', 'sqsQueueArns'], 'queue');
       noDuplicates(tenant.notifications.snsTopicArns, ['notifications', 'snsTopicArns'], 'topic');
     }
+    noDuplicates(tenant.network.serviceTypes, ['network', 'serviceTypes'], 'service type');
+    for (const direction of ['egress', 'ingress'] as const) {
+      tenant.network[direction].forEach((rule, i) => {
+        if (rule.namespace === tenant.name) {
+          ctx.addIssue({ code: 'custom', path: ['network', direction, i, 'namespace'], message: `a namespace other than the tenant's own (traffic inside ${tenant.name} is always allowed)` });
+        }
+      });
+    }
   });
 
 export type TenantInput = z.input<typeof TenantSchema>;
@@ -280,8 +335,8 @@ export type TenantConfig = z.output<typeof TenantSchema> & {
 };
 
 /** The values a tenant gets for every optional field it leaves out. */
-export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults'> {
-  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), jobDefaults: JobDefaultsSchema.parse({}) };
+export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults' | 'network'> {
+  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), jobDefaults: JobDefaultsSchema.parse({}), network: NetworkSchema.parse({}) };
 }
 
 /** `tenants/<folder>/tenant.yaml`, as shown in messages (always with forward slashes). */

@@ -56,6 +56,10 @@ export class TenantStack extends PlatformStack {
       podSecurityVersion: `v${environment.kubernetesVersion}`,
       ...(tenant.description ? { description: tenant.description } : {}),
       podIdentityAgent: tenant.emr.identity === 'pod-identity',
+      maxConcurrentJobs: tenant.quota.maxConcurrentJobs,
+      serviceTypes: tenant.network.serviceTypes,
+      egress: tenant.network.egress,
+      ingress: tenant.network.ingress,
     });
 
     const settings = tenantJobSettings(environment, tenant);
