@@ -7,7 +7,7 @@
  *   - GitHub environment <env>, deployable from the deploy branch only, with its variable
  *     AWS_DEPLOY_ROLE_ARN                          (deploy.yml)
  *
- *   node dist/scripts/ci-setup.js <env> [--outputs <file>]
+ *   node dist/scripts/ci-setup.js <env> [--outputs <file>] [--root <repo>]
  *
  * Outputs come from `terraform output -json` in cdktf.out/stacks/account (after the account stack
  * was deployed from this checkout), or from --outputs: a `terraform output -json` file or a cdktf
@@ -26,7 +26,7 @@ import { type Environment, loadEnvironment } from '../stacks/lib/environment.js'
 import { repositoryRoot } from './lib/paths.js';
 import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
 
-export const USAGE = 'usage: ci-setup <environment> [--outputs <terraform output -json file | cdktf outputs file>]';
+export const USAGE = 'usage: ci-setup <environment> [--outputs <terraform output -json file | cdktf outputs file>] [--root <repo>]';
 
 export class CiSetupError extends Error {
   override name = 'CiSetupError';
@@ -106,10 +106,22 @@ function deployedOutputs(root: string): unknown {
   return JSON.parse(result.stdout) as unknown;
 }
 
-export function main(argv: readonly string[], root = repositoryRoot(), io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }): number {
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+export function main(argv: readonly string[], root = repositoryRoot(), io: Io = processIo): number {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { outputs: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { outputs: { type: 'string' }, root: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
   } catch (error) {
     io.err(`ci-setup: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -123,8 +135,10 @@ export function main(argv: readonly string[], root = repositoryRoot(), io = { ou
     io.err(`${USAGE}\n`);
     return 2;
   }
+  const repo = parsed.values.root ?? root;
   try {
-    const environment = loadEnvironment(root, name);
+    const environment = loadEnvironment(repo, name);
+    if (!environment.ci) throw new CiSetupError(`${environment.file} has no ci section: CI access is not managed for environment ${environment.name}`);
     let json: unknown;
     if (parsed.values.outputs) {
       try {
@@ -133,7 +147,7 @@ export function main(argv: readonly string[], root = repositoryRoot(), io = { ou
         throw new CiSetupError(`--outputs ${parsed.values.outputs}: ${(error as Error).message}`);
       }
     } else {
-      json = deployedOutputs(root);
+      json = deployedOutputs(repo);
     }
     io.out(ciSetupScript(environment, outputValues(json)));
     return 0;

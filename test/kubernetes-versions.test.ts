@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
 import { DEFAULT_AMI_ALIAS } from '../modules/karpenter/node-classes.js';
@@ -85,9 +85,35 @@ describe('EKS version table and defaults', () => {
   });
 });
 
+describe('README', () => {
+  const readme = readFileSync(join(SOURCE_ROOT, 'README.md'), 'utf8');
+
+  it('lists the version table of the code, with the default marked', () => {
+    const rows = [...readme.matchAll(/^\| (1\.\d+)( \(default\))? \| (\d{4}-\d{2}-\d{2}) \| (\d{4}-\d{2}-\d{2}) \| (\d{4}-\d{2}-\d{2}) \| .* \| >= (1\.\d+) \| (v\d{8}) \|$/gm)];
+    assert.deepEqual(
+      rows.map((r) => [r[1], Boolean(r[2]), r[3], r[4], r[5], r[6], r[7]]),
+      Object.keys(EKS_VERSIONS)
+        .sort((a, b) => kubernetesMinor(b) - kubernetesMinor(a))
+        .map((v) => {
+          const row = EKS_VERSIONS[v]!;
+          return [v, v === DEFAULT_KUBERNETES_VERSION, row.releasedOnEks, row.endOfStandardSupport, row.endOfExtendedSupport, minimumKarpenterFor(v), row.firstAl2023Release];
+        }),
+    );
+  });
+
+  it('walks the upgrade runbook with the add-on builds the defaults change', () => {
+    const [from, to] = [DEFAULT_ADDON_VERSIONS['1.35']!, DEFAULT_ADDON_VERSIONS['1.36']!];
+    const changed = (Object.keys(to) as (keyof typeof to)[]).filter((k) => from[k] !== to[k]);
+    assert.deepEqual(changed, ['kubeProxy', 'metricsServer']);
+    for (const key of changed) assert.ok(readme.includes(`\`${from[key]}\` ->\n   \`${to[key]}\``) || readme.includes(`\`${from[key]}\` -> \`${to[key]}\``), `runbook names ${key} ${from[key]} -> ${to[key]}`);
+    assert.ok(readme.includes(`\`compute.amiAlias\` \`${DEFAULT_AMI_ALIAS}\``));
+    assert.ok(readme.includes(`\`compute.karpenterVersion\` ${DEFAULT_KARPENTER_VERSION} supports 1.36`));
+  });
+});
+
 describe('Karpenter compatibility (upstream matrix)', () => {
   it('names the oldest release per Kubernetes version', () => {
-    assert.deepEqual(['1.33', '1.34', '1.35', '1.36', '1.37', '1.38'].map(minimumKarpenterFor), ['1.5', '1.6', '1.9', '1.13', '1.15', undefined]);
+    assert.deepEqual(['1.32', '1.33', '1.34', '1.35', '1.36', '1.37', '1.38'].map(minimumKarpenterFor), ['1.2', '1.5', '1.6', '1.9', '1.13', '1.15', undefined]);
   });
 
   it('accepts compatible pairs and explains incompatible ones', () => {
@@ -96,7 +122,8 @@ describe('Karpenter compatibility (upstream matrix)', () => {
     assert.equal(karpenterIncompatibility('1.20.0', '1.36'), undefined, 'newer than the table: not refused');
     assert.equal(karpenterIncompatibility('1.12.3', '1.36'), 'Karpenter 1.12.x supports Kubernetes up to 1.35 (upstream compatibility matrix); Kubernetes 1.36 needs Karpenter 1.13 or later');
     assert.equal(karpenterIncompatibility('1.14.1', '1.37'), 'Karpenter 1.14.x supports Kubernetes up to 1.36 (upstream compatibility matrix); Kubernetes 1.37 needs Karpenter 1.15 or later');
-    assert.match(karpenterIncompatibility('1.2.0', '1.36')!, /predates the releases upstream documents.*use 1.13 or later/);
+    assert.equal(karpenterIncompatibility('1.2.0', '1.36'), 'Karpenter 1.2.x supports Kubernetes up to 1.32 (upstream compatibility matrix); Kubernetes 1.36 needs Karpenter 1.13 or later');
+    assert.match(karpenterIncompatibility('1.1.0', '1.36')!, /predates the releases upstream documents.*use 1.13 or later/);
   });
 
   it('refuses an environment whose Karpenter or AMI release cannot run its Kubernetes version, naming the field', () => {

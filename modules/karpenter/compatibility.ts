@@ -1,7 +1,7 @@
 /**
  * Which Kubernetes versions each Karpenter minor release supports, from upstream's compatibility
  * matrix: aws/karpenter-provider-aws hack/docs/compatibilitymatrix_gen/compatibility.yaml and
- * website/content/en/docs/upgrading/compatibility.md at v1.14.1 (1.5 to 1.14), and
+ * website/content/en/docs/upgrading/compatibility.md at v1.14.1 (1.2 to 1.14), and
  * website/content/en/v1.15/upgrading/compatibility.md (1.15 supports 1.37). Every listed release
  * supports Kubernetes 1.26 and later at the low end, below what EKS still offers.
  */
@@ -9,6 +9,9 @@ import { kubernetesMinor } from '../eks-cluster/versions.js';
 
 /** Karpenter minor release -> newest Kubernetes minor it supports. */
 export const KARPENTER_MAX_KUBERNETES: Readonly<Record<string, string>> = {
+  '1.2': '1.32',
+  '1.3': '1.32',
+  '1.4': '1.32',
   '1.5': '1.33',
   '1.6': '1.34',
   '1.7': '1.34',
