@@ -144,6 +144,7 @@ describe('account stack: CI access (GitHub Actions OIDC)', () => {
     const result = checkStack(stack);
     assert.deepEqual(result.violations, []);
     assert.deepEqual(result.suppressed.map((s) => [s.ruleId, s.address]), [['IAM-009', 'aws_iam_role_policy_attachment.github-actions_deploy-admin_953D0BB2']]);
+    assert.ok(result.rulesRun.includes('IAM-010'), 'the GitHub trust rule checked both roles');
     assert.equal(role(dev, 'deploy-role').max_session_duration, 10800);
     assert.equal(role(dev, 'plan-role').max_session_duration, 7200);
   });
