@@ -3,6 +3,7 @@
  * project (`stacks/<name>/project.json`, tenants inferred from `tenants/<name>/tenant.yaml`).
  */
 import type { Construct } from 'constructs';
+import { AccountStack } from './account/stack.js';
 import { BootstrapStack } from './bootstrap/stack.js';
 import { CapacityStack } from './capacity/stack.js';
 import { ClusterStack } from './cluster/stack.js';
@@ -35,6 +36,7 @@ export function stackDefinitions(root: string, environment: Environment): StackD
   const platformInputs = [environment.file];
   return [
     { name: 'bootstrap', awsOnly: true, inputs: platformInputs, create: (scope) => new BootstrapStack(scope, environment) },
+    { name: 'account', awsOnly: true, inputs: platformInputs, create: (scope) => new AccountStack(scope, environment) },
     { name: 'network', awsOnly: true, inputs: platformInputs, create: (scope) => new NetworkStack(scope, environment) },
     { name: 'cluster', awsOnly: true, inputs: platformInputs, create: (scope) => new ClusterStack(scope, environment) },
     { name: 'karpenter-infra', awsOnly: true, inputs: platformInputs, create: (scope) => new KarpenterInfraStack(scope, environment) },

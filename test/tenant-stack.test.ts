@@ -67,11 +67,11 @@ describe('tenant stack: namespace as a service', () => {
       'spark-platform.io/managed-by': 'platform',
       'spark-platform.io/tenant': 'analytics',
       'pod-security.kubernetes.io/enforce': 'baseline',
-      'pod-security.kubernetes.io/enforce-version': 'v1.33',
+      'pod-security.kubernetes.io/enforce-version': 'v1.36',
       'pod-security.kubernetes.io/warn': 'restricted',
-      'pod-security.kubernetes.io/warn-version': 'v1.33',
+      'pod-security.kubernetes.io/warn-version': 'v1.36',
       'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/audit-version': 'v1.33',
+      'pod-security.kubernetes.io/audit-version': 'v1.36',
     });
   });
 

@@ -136,6 +136,25 @@ describe('GitHub Actions workflows', () => {
     assert.equal(job.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!.with!['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
   });
 
+  it('take the CI roles from the variables ci-setup sets, fail clearly without them, and keep credentials for the whole job', () => {
+    const plan = load('plan.yml').jobs.plan!;
+    const deploy = load('deploy.yml').jobs.deploy!;
+    for (const [job, variable, roleSeconds] of [
+      [plan, 'vars[matrix.role-variable]', 7200],
+      [deploy, 'vars.AWS_DEPLOY_ROLE_ARN', 10800],
+    ] as const) {
+      const steps = job.steps!;
+      const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      const check = steps.findIndex((s) => (s.run ?? '').includes('ci-setup'));
+      assert.ok(check >= 0 && check < credentials, 'the variable is checked before the role is assumed');
+      assert.match(scripts(job), /if \[ -z "\$ROLE_ARN" \]; then[\s\S]*npm run ci-setup -- \$\{PLATFORM_ENV\}[\s\S]*exit 1/);
+      assert.equal((steps[check] as Step & { env: Record<string, string> }).env.ROLE_ARN, `\${{ ${variable} }}`);
+      const duration = Number(steps[credentials]!.with!['role-duration-seconds']);
+      const timeout = (job as Job & { 'timeout-minutes': number })['timeout-minutes'] * 60;
+      assert.ok(duration >= timeout && duration <= roleSeconds, `session ${duration}s covers the ${timeout}s job and fits the role's ${roleSeconds}s maximum`);
+    }
+  });
+
   it('only calls scripts that exist', () => {
     for (const file of files) {
       const text = readFileSync(join(WORKFLOWS, file), 'utf8');

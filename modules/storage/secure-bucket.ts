@@ -15,6 +15,11 @@ import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncrypt
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { type PolicyStatement, policyDocument, policyJson } from '../iam/policy.js';
 
+/** Alias of the key a SecureBucket creates for itself (the state bucket's key is found by it). */
+export function bucketKeyAliasName(bucketName: string): string {
+  return `alias/s3/${bucketName}`;
+}
+
 export interface SecureBucketProps {
   /** Exact bucket name (globally unique). */
   readonly bucketName: string;
@@ -71,7 +76,7 @@ export class SecureBucket extends Construct {
         deletionWindowInDays: 30,
         lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
       });
-      new KmsAlias(this, 'key-alias', { name: `alias/s3/${props.bucketName}`, targetKeyId: this.kmsKey.keyId });
+      new KmsAlias(this, 'key-alias', { name: bucketKeyAliasName(props.bucketName), targetKeyId: this.kmsKey.keyId });
       this.kmsKeyArn = this.kmsKey.arn;
     }
     new S3BucketOwnershipControls(this, 'ownership', {

@@ -21,9 +21,14 @@ export interface PlatformStackProps {
   readonly backend?: StateBackend;
 }
 
+/** The key prefix of every state of an environment (`<env>/`). */
+export function stateKeyPrefix(environment: Environment): string {
+  return `${environment.name}/`;
+}
+
 /** The state key of a stack, shared by the backend and by every remote-state reader. */
 export function stateKey(environment: Environment, stackName: string): string {
-  return `${environment.name}/${stackName}.tfstate`;
+  return `${stateKeyPrefix(environment)}${stackName}.tfstate`;
 }
 
 /** Tags on every AWS resource of a stack (through the provider's default_tags). */

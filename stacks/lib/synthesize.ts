@@ -14,6 +14,7 @@ import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
+import { evaluationDate } from './kubernetes-support.js';
 import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, readJson, stackFingerprint } from './fingerprint.js';
 
 export interface SynthOptions {
@@ -94,6 +95,8 @@ interface Manifest {
 
 export function synthesize(options: SynthOptions): SynthResult {
   const outdir = options.outdir ?? join(options.root, 'cdktf.out');
+  // A bad PLATFORM_TODAY is a configuration error, reported before anything is built.
+  evaluationDate();
   const environment = loadEnvironment(options.root, options.environmentName);
   const all = stackDefinitions(options.root, environment);
   const requested = options.stacks ?? [];
