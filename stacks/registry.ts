@@ -10,7 +10,7 @@ import { KarpenterStack } from './karpenter/stack.js';
 import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
 import type { PlatformStack } from './lib/platform-stack.js';
-import { loadTenants } from './lib/tenant-config.js';
+import { loadTenants, type TenantConfig } from './lib/tenant-config.js';
 import { NetworkStack } from './network/stack.js';
 import { ObservabilityStack } from './observability/stack.js';
 import { ObservabilityConfigStack } from './observability-config/stack.js';
@@ -28,10 +28,12 @@ export interface StackDefinition {
   create(scope: Construct): PlatformStack;
 }
 
-/** Reads every configuration file the stacks need and returns their definitions, or throws ConfigError. */
-export function stackDefinitions(root: string, environment: Environment): StackDefinition[] {
+/**
+ * Reads every configuration file the stacks need and returns their definitions, or throws
+ * ConfigError. `tenants`: the environment's tenants when the caller already loaded them.
+ */
+export function stackDefinitions(root: string, environment: Environment, tenants: readonly TenantConfig[] = loadTenants(root, environment)): StackDefinition[] {
   // Every tenant file is validated before any stack exists: one bad file fails the whole synth.
-  const tenants = loadTenants(root, environment);
   const platformInputs = [environment.file];
   return [
     { name: 'bootstrap', awsOnly: true, inputs: platformInputs, create: (scope) => new BootstrapStack(scope, environment) },
