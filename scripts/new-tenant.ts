@@ -64,8 +64,8 @@ function environmentsBlock(name: string, environments: Readonly<Record<string, E
   const example = Object.keys(environments).at(-1) ?? 'prod';
   return [
     '# Environments this tenant is deployed to (a file without this section is in every environment).',
-    '# Each may override owners, quota, spark and data.readBuckets, e.g. roles of its own account:',
-    `# e.g. ${example}: { owners: [arn:aws:iam::<account>:role/${name}-engineers], quota: { cpu: "800" } }`,
+    '# Each may override owners, quota, spark and data.readBuckets (roles of its own account, a quota):',
+    `# example: ${example}: { owners: [arn:aws:iam::<account>:role/${name}-engineers], quota: { cpu: "800" } }`,
     'environments:',
     ...Object.entries(environments).map(([env, override]) => `  ${env}: ${stringify(override, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd()}`),
   ];
@@ -146,6 +146,29 @@ export function createTenant(root: string, environment: Environment, options: Ne
   return { file, text, warnings };
 }
 
+/**
+ * The owners of a new tenant and its environments' overrides. Without `--owner`, placeholder
+ * roles `<name>-engineers` of each environment's own account (a tenant must not give prod access
+ * to dev-account roles by default); owners given are kept in every environment (STANDARD access
+ * entries accept roles of other accounts). Unknown environment names are left to createTenant.
+ */
+export function ownersByEnvironment(
+  root: string,
+  environment: Environment,
+  name: string,
+  environmentNamesWanted: readonly string[],
+  given?: readonly string[],
+): { owners: string[]; environments: Record<string, EnvironmentOverride> } {
+  const placeholderOf = (accountId: string) => `arn:aws:iam::${accountId}:role/${name}-engineers`;
+  const known = environmentNames(root);
+  const environments: Record<string, EnvironmentOverride> = {};
+  for (const env of environmentNamesWanted) {
+    const accountId = env === environment.name || !known.includes(env) ? environment.accountId : loadEnvironment(root, env).accountId;
+    environments[env] = !given && accountId !== environment.accountId ? { owners: [placeholderOf(accountId)] } : {};
+  }
+  return { owners: given ? [...given] : [placeholderOf(environment.accountId)], environments };
+}
+
 /** What to run after new-tenant: deploy only the tenant, never its upstream stacks. */
 export function nextSteps(name: string, environments: readonly string[]): string[] {
   const stack = tenantStackName(name);
@@ -191,16 +214,7 @@ function main(argv: readonly string[]): number {
     const environment = loadEnvironment(root, parsed.values.env ?? selectedEnvironmentName());
     const names = parsed.values.environments?.split(',').map((e) => e.trim()).filter(Boolean) ?? environmentNames(root);
     const placeholder = parsed.values.owner === undefined;
-    const placeholderOf = (accountId: string) => `arn:aws:iam::${accountId}:role/${name}-engineers`;
-    const owners = parsed.values.owner ?? [placeholderOf(environment.accountId)];
-    // Placeholder owners belong to each environment's own account (a tenant of prod must not get
-    // dev roles by default); owners given with --owner are kept everywhere (STANDARD access
-    // entries accept roles of other accounts).
-    const environments: Record<string, EnvironmentOverride> = {};
-    for (const env of names) {
-      const accountId = environmentNames(root).includes(env) ? loadEnvironment(root, env).accountId : environment.accountId;
-      environments[env] = placeholder && accountId !== environment.accountId ? { owners: [placeholderOf(accountId)] } : {};
-    }
+    const { owners, environments } = ownersByEnvironment(root, environment, name, names, parsed.values.owner);
     const result = createTenant(root, environment, {
       name,
       owners,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
-import { createTenant, nextSteps, tenantFileText } from '../scripts/new-tenant.js';
+import { createTenant, nextSteps, ownersByEnvironment, tenantFileText } from '../scripts/new-tenant.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { CONFIG_SCHEMAS, jsonSchemaText } from '../stacks/lib/schemas.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
@@ -438,6 +438,15 @@ describe('tenants per environment', () => {
       () => createTenant(root, environment, { name: 'typo-team', owners: ['arn:aws:iam::111122223333:role/tt'], cpu: '8', memory: '32Gi', environments: { prd: {} } }),
       /tenants\/typo-team\/tenant\.yaml: environments\.prd: expected an environment of this repository \(dev, prod\), found "prd"/,
     );
+    // Placeholder owners (no --owner): each environment's own account.
+    assert.deepEqual(ownersByEnvironment(root, environment, 'new-team', ['dev', 'prod']), {
+      owners: ['arn:aws:iam::111122223333:role/new-team-engineers'],
+      environments: { dev: {}, prod: { owners: ['arn:aws:iam::444455556666:role/new-team-engineers'] } },
+    });
+    assert.deepEqual(ownersByEnvironment(root, environment, 'new-team', ['dev', 'prod'], ['arn:aws:iam::111122223333:role/given']), {
+      owners: ['arn:aws:iam::111122223333:role/given'],
+      environments: { dev: {}, prod: {} },
+    });
     const steps = nextSteps('dev-team', ['dev']).join('\n');
     assert.match(steps, /PLATFORM_ENV=dev npx cdktf deploy tenant-dev-team/);
     assert.match(steps, /npx nx run tenant-dev-team:deploy --exclude-task-dependencies/);

@@ -387,7 +387,8 @@ function validateOne(entry: RawTenant, environment: Environment, knownEnvironmen
   let owners: readonly unknown[] | undefined;
   for (const environmentName of listed ?? [environment.name]) {
     const merged = applyEnvironmentOverride(raw as Record<string, unknown>, environmentName);
-    const parsed = TenantSchema.safeParse(merged);
+    // Without `environments` the merged tenant is the file itself: already parsed.
+    const parsed = listed ? TenantSchema.safeParse(merged) : result;
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         for (const problem of problemsFromZod(file, merged, [issue])) {
