@@ -457,9 +457,13 @@ describe('tenants per environment', () => {
     const root = tempRoot({ alpha: OK('alpha', { environments: { dev: {} } }) });
     writeFileSync(join(root, 'nx.json'), '{}\n');
     const run = (script: string, args: string[]) => spawnSync(process.execPath, [compiledScript(script), ...args], { encoding: 'utf8', env: { ...process.env, TERRAFORM_BIN: '/nonexistent/terraform' } });
-    const synth = run('synth.js', ['--root', root, '--env', 'prod', '--stack', 'tenant-alpha', '--stack', 'bootstrap']);
+    // What `PLATFORM_ENV=prod nx run tenant-alpha:diff` runs after a dev synth: the synth target, then tf.js.
+    assert.equal(run('synth.js', ['--root', root, '--env', 'dev', '--stack', 'tenant-alpha']).status, 0);
+    assert.ok(existsSync(join(root, 'cdktf.out', 'stacks', 'tenant-alpha', 'cdk.tf.json')));
+    const synth = run('synth.js', ['--root', root, '--env', 'prod', '--stack', 'tenant-alpha']);
     assert.equal(synth.status, 0, synth.stderr);
     assert.match(synth.stdout, /tenant-alpha: not in environment "prod" \(tenants\/alpha\/tenant\.yaml lists dev\): nothing to synthesize/);
+    assert.ok(!existsSync(join(root, 'cdktf.out', 'stacks', 'tenant-alpha')), "dev's stack is not left where prod's diff would find it");
     const plan = run('tf.js', ['plan', 'tenant-alpha', '--root', root]);
     assert.equal(plan.status, 0, plan.stderr);
     assert.match(plan.stdout, /tf: tenant-alpha is not in environment "prod" \(tenants\/alpha\/tenant\.yaml lists dev\): nothing to plan/);

@@ -130,11 +130,10 @@ export function synthesize(options: SynthOptions): SynthResult {
       })),
     );
   }
-  if (skipped.length > 0 && requested.length === 0) {
-    return { environment, outdir, synthesized: [], upToDate: [], all, guardrails: [], notInEnvironment: outside, skipped };
-  }
-  const selected = requested.length === 0 ? all : all.filter((s) => requested.includes(s.name));
-  const full = requested.length === 0;
+  // Only such tenant stacks requested: nothing is built, but platform.json is published for this
+  // environment, so `tf.js` (the diff/deploy targets that follow) knows the stack is not here.
+  const full = (options.stacks ?? []).length === 0;
+  const selected = full ? all : all.filter((s) => requested.includes(s.name));
 
   const fingerprintsPath = join(outdir, FINGERPRINTS_FILE);
   const recorded = readJson<Fingerprints>(fingerprintsPath);
