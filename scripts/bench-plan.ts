@@ -188,10 +188,10 @@ function main(): number {
   try {
     const measure = (c: number) => {
       const results = Array.from({ length: c === 1 ? 1 : runs }, () => runPlanBench(root, graph, tenantStacks, { concurrency: c, sleepSeconds: sleep }));
-      return { wallMs: median(results.map((r) => r.wallMs)), peak: Math.max(...results.map((r) => r.peak)), runs: results.length };
+      return { wallMs: median(results.map((r) => r.wallMs)), peak: Math.max(...results.map((r) => r.peak)), runs: results.length, each: results.map((r) => (r.wallMs / 1000).toFixed(1)) };
     };
     const parallel = measure(concurrency);
-    console.log(`${tenants} tenant stacks, stand-in plan ${sleep} s, concurrency ${concurrency}: ${(parallel.wallMs / 1000).toFixed(1)} s wall (median of ${parallel.runs}), at most ${parallel.peak} plans at once`);
+    console.log(`${tenants} tenant stacks, stand-in plan ${sleep} s, concurrency ${concurrency}: ${(parallel.wallMs / 1000).toFixed(1)} s wall (median of ${parallel.runs}: ${parallel.each.join(', ')} s), at most ${parallel.peak} plans at once`);
     if (values.serial) {
       const serial = measure(1);
       console.log(`same, concurrency 1 (one after another): ${(serial.wallMs / 1000).toFixed(1)} s wall`);
