@@ -350,7 +350,7 @@ export function deploySummary(environment: string, reviewed: ReviewedPlans, reco
     lines.push(`| \`${r.stack}\` | ${STATUS_TEXT[r.status]}${reason} | ${r.comparison?.changes ?? ''} |`);
   }
   lines.push('');
-  for (const r of records) if (r.comparison && !r.comparison.same) lines.push(renderComparison(r.comparison));
+  for (const r of records) if (r.comparison && (!r.comparison.same || r.comparison.noLongerPlanned.length > 0)) lines.push(renderComparison(r.comparison));
   if (records.some((r) => r.status === 'stopped')) {
     lines.push(
       'A stopped stack was not applied, nor anything downstream of it. The plan changed after review (drift, another merge first, or an upstream apply of this run changing what it reads): review the new plan in a pull request, or re-run this deploy with `apply-differences` after reading the differences above.',

@@ -193,7 +193,14 @@ describe('reviewed plan = applied plan, on real terraform plans', () => {
     assert.equal(none.same, false);
     assert.deepEqual(none.differences.map((d) => d.kind), ['not-reviewed', 'not-reviewed', 'not-reviewed']);
     const empty: TerraformPlan = { ...plan('reviewed'), resource_changes: plan('reviewed').resource_changes.map((rc) => ({ ...rc, change: { ...rc.change, actions: ['no-op'] } })) };
-    assert.deepEqual(comparePlans('storage', undefined, empty), { stack: 'storage', same: true, differences: [], changes: 0, reviewed: false });
+    assert.deepEqual(comparePlans('storage', undefined, empty), { stack: 'storage', same: true, differences: [], noLongerPlanned: [], changes: 0, reviewed: false });
+  });
+
+  terraformTest('a reviewed change no longer planned (applied by an earlier, interrupted run) is reported, not blocking', () => {
+    const result = comparePlans('storage', plan('extra'), plan('reviewed'));
+    assert.equal(result.same, true);
+    assert.deepEqual(result.noLongerPlanned, [{ kind: 'not-planned-now', address: 'aws_s3_bucket.extra[0]', reviewed: 'create', now: 'no change' }]);
+    assert.match(renderComparison(result), /Reviewed changes no longer planned \(already applied\?\), not applied again: `aws_s3_bucket\.extra\[0\]` \(create\)/);
   });
 });
 

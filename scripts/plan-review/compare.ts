@@ -10,6 +10,9 @@
  *   associations, security-group rules, tenant quotas. Their planned values are compared, and
  *   "known after apply" counts as a value of its own;
  * - an errored or incomplete plan on either side is a difference.
+ * A reviewed change that is no longer planned (typically applied by an earlier, interrupted run of
+ * the same deploy) is reported but is not a difference: nothing unreviewed gets applied, and a
+ * deploy can be re-run after a partial failure.
  * Other attribute values may differ (an id an upstream apply produced, a timestamp): the reviewer
  * approved the kind of change, and the flagged attributes are the ones reviewed value by value.
  *
@@ -61,7 +64,10 @@ export interface PlanDifference {
 export interface PlanComparison {
   readonly stack: string;
   readonly same: boolean;
+  /** What stops the stack: anything planned now that the reviewer did not see as such. */
   readonly differences: readonly PlanDifference[];
+  /** Reviewed changes that are not planned any more (already applied): reported, not blocking. */
+  readonly noLongerPlanned: readonly PlanDifference[];
   /** Resource and output changes in the plan about to be applied (0: nothing to apply). */
   readonly changes: number;
   /** False when there was no reviewed plan for the stack. */
@@ -195,11 +201,12 @@ export function comparePlans(stack: string, reviewed: TerraformPlan | undefined,
   if (!reviewed) {
     for (const change of nowChanges.values()) differences.push({ kind: 'not-reviewed', address: change.address, reviewed: 'no reviewed plan', now: actionsText(change.actions) });
     for (const [name, actions] of nowOutputs) differences.push({ kind: 'not-reviewed', address: `output.${name}`, reviewed: 'no reviewed plan', now: actionsText(actions) });
-    return { stack, same: differences.length === 0, differences, changes, reviewed: false };
+    return { stack, same: differences.length === 0, differences, noLongerPlanned: [], changes, reviewed: false };
   }
   if (reviewed.errored || reviewed.complete === false) {
     differences.push({ kind: 'plan', address: '(plan)', reviewed: reviewed.errored ? 'errored' : 'incomplete (deferred changes)', now: '' });
   }
+  const noLongerPlanned: PlanDifference[] = [];
   const reviewedChanges = managedChanges(reviewed);
   const addresses = [...new Set([...reviewedChanges.keys(), ...nowChanges.keys()])].sort();
   for (const address of addresses) {
@@ -210,7 +217,7 @@ export function comparePlans(stack: string, reviewed: TerraformPlan | undefined,
       continue;
     }
     if (!after) {
-      differences.push({ kind: 'not-planned-now', address, reviewed: actionsText(before.actions), now: 'no change' });
+      noLongerPlanned.push({ kind: 'not-planned-now', address, reviewed: actionsText(before.actions), now: 'no change' });
       continue;
     }
     if (stableJson(before.actions) !== stableJson(after.actions)) {
@@ -238,9 +245,10 @@ export function comparePlans(stack: string, reviewed: TerraformPlan | undefined,
   for (const name of [...new Set([...reviewedOutputs.keys(), ...nowOutputs.keys()])].sort()) {
     const r = reviewedOutputs.get(name);
     const n = nowOutputs.get(name);
-    if (stableJson(r ?? []) !== stableJson(n ?? [])) differences.push({ kind: 'output', address: `output.${name}`, reviewed: actionsText(r), now: actionsText(n) });
+    if (stableJson(r ?? []) === stableJson(n ?? [])) continue;
+    (n ? differences : noLongerPlanned).push({ kind: n ? 'output' : 'not-planned-now', address: `output.${name}`, reviewed: actionsText(r), now: actionsText(n) });
   }
-  return { stack, same: differences.length === 0, differences, changes, reviewed: true };
+  return { stack, same: differences.length === 0, differences, noLongerPlanned, changes, reviewed: true };
 }
 
 const KIND_TEXT: Record<DifferenceKind, string> = {
@@ -256,7 +264,9 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Markdown for the deploy run summary: one table per stack whose plan differs. */
 export function renderComparison(comparison: PlanComparison): string {
-  if (comparison.same) return `Stack \`${comparison.stack}\`: the plan matches the reviewed plan (${comparison.changes} change${comparison.changes === 1 ? '' : 's'}).\n`;
+  const gone = comparison.noLongerPlanned.map((d) => `\`${d.address}\` (${d.reviewed})`).join(', ');
+  const goneNote = gone ? `Reviewed changes no longer planned (already applied?), not applied again: ${gone}.\n` : '';
+  if (comparison.same) return `Stack \`${comparison.stack}\`: the plan matches the reviewed plan (${comparison.changes} change${comparison.changes === 1 ? '' : 's'}).\n${goneNote}`;
   const lines = [
     `Stack \`${comparison.stack}\`: **the plan differs from the ${comparison.reviewed ? 'reviewed plan' : 'reviewed plans (none covers this stack)'}**; not applied.`,
     '',
@@ -268,5 +278,5 @@ export function renderComparison(comparison: PlanComparison): string {
     const now = d.detail ? `${d.now} (${d.detail})` : d.now;
     lines.push(`| ${KIND_TEXT[d.kind]} | ${cell(where)} | ${cell(d.reviewed)} | ${cell(now)} |`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${goneNote ? `\n${goneNote}` : ''}`;
 }
