@@ -79,6 +79,9 @@ async function main(): Promise<number> {
       ...(args.outdir ? { outdir: args.outdir } : {}),
       incremental: !args.force,
     });
+    for (const skipped of result.skipped) {
+      console.log(`${skipped.stack}: not in environment "${result.environment.name}" (${skipped.file} lists ${skipped.environments.join(', ')}): nothing to synthesize`);
+    }
     const ms = Math.round(performance.now() - started);
     const names = result.synthesized.map((s) => s.name);
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length - 12} more)` : names.join(', ');

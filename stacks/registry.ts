@@ -11,7 +11,7 @@ import { KarpenterStack } from './karpenter/stack.js';
 import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
 import type { PlatformStack } from './lib/platform-stack.js';
-import { loadTenantsWithJobs } from './lib/job-templates.js';
+import { loadTenantsWithJobs, type TenantWithJobs } from './lib/job-templates.js';
 import { NetworkStack } from './network/stack.js';
 import { ObservabilityStack } from './observability/stack.js';
 import { ObservabilityConfigStack } from './observability-config/stack.js';
@@ -29,10 +29,13 @@ export interface StackDefinition {
   create(scope: Construct): PlatformStack;
 }
 
-/** Reads every configuration file the stacks need and returns their definitions, or throws ConfigError. */
-export function stackDefinitions(root: string, environment: Environment): StackDefinition[] {
+/**
+ * Reads every configuration file the stacks need and returns their definitions, or throws
+ * ConfigError. `tenants`: the environment's tenants (with their job templates) when the caller
+ * already loaded them.
+ */
+export function stackDefinitions(root: string, environment: Environment, tenants: readonly TenantWithJobs[] = loadTenantsWithJobs(root, environment)): StackDefinition[] {
   // Every tenant file (and job template) is validated before any stack exists: one bad file fails the whole synth.
-  const tenants = loadTenantsWithJobs(root, environment);
   const platformInputs = [environment.file];
   return [
     { name: 'bootstrap', awsOnly: true, inputs: platformInputs, create: (scope) => new BootstrapStack(scope, environment) },

@@ -110,6 +110,20 @@ describe('environment files', () => {
     assert.doesNotThrow(() => parseEnvironment({ ...raw, adminRoleArns: ['arn:aws:iam::111122223333:role/spark-dev-github-deploy'] }, FILE));
   });
 
+  it('reports a misspelt region once, first, without the zone errors that follow from it', () => {
+    const lines = problemsFor({ region: 'us-weest-2' }).split('\n');
+    assert.deepEqual(lines, ['environments/dev.yaml: region: expected an AWS region such as us-west-2, found "us-weest-2"']);
+    // Other checks still run: a bad CIDR in the same file is reported too.
+    assert.deepEqual(problemsFor({ region: 'us-weest-2', vpcCidr: '10.10.0.0/24' }).split('\n').map((l) => l.split(':')[1]!.trim()), ['region', 'vpcCidr']);
+  });
+
+  it('accepts every AWS region name, new ones and other partitions included', () => {
+    for (const region of ['us-east-1', 'ap-southeast-7', 'mx-central-1', 'ap-east-2', 'il-central-1', 'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'cn-northwest-1']) {
+      const env = parseEnvironment({ ...rawEnvironment('dev'), region, availabilityZones: [`${region}a`, `${region}b`] }, FILE);
+      assert.equal(env.region, region);
+    }
+  });
+
   it('reports every problem of a file at once', () => {
     const message = problemsFor({ region: 'nowhere', accountId: 'x', natGateways: 'many' });
     assert.equal(message.split('\n').length, 3);

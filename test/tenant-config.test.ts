@@ -4,18 +4,19 @@
  * plus adding/removing tenant folders, the generated JSON Schema and `new-tenant`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
-import { createTenant, tenantFileText } from '../scripts/new-tenant.js';
+import { createTenant, nextSteps, ownersByEnvironment, tenantFileText } from '../scripts/new-tenant.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { CONFIG_SCHEMAS, jsonSchemaText } from '../stacks/lib/schemas.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
-import { loadTenants, releaseAtLeast, tenantDefaults } from '../stacks/lib/tenant-config.js';
-import { FIXTURE_REPO, SOURCE_ROOT, testEnvironment } from './support/synth.js';
+import { loadTenants, loadTenantSet, releaseAtLeast, tenantDefaults } from '../stacks/lib/tenant-config.js';
+import { compiledScript, FIXTURE_REPO, SOURCE_ROOT, synthStack, testEnvironment } from './support/synth.js';
 
 const environment = testEnvironment();
 const roots: string[] = [];
@@ -135,7 +136,7 @@ const BAD_INPUTS: Case[] = [
   [
     'an owner shared by two tenants',
     { alpha: OK('alpha', { owners: ['arn:aws:iam::111122223333:role/shared'] }), beta: OK('beta', { owners: ['arn:aws:iam::111122223333:role/b', 'arn:aws:iam::111122223333:role/shared'] }) },
-    [['tenants/beta/tenant.yaml', 'owners[1]', /expected a role that owns no other tenant \(it is already owners\[0\] of tenants\/alpha\/tenant\.yaml.*found "arn:aws:iam::111122223333:role\/shared"/]],
+    [['tenants/beta/tenant.yaml', 'owners[1]', /expected a role that owns no other tenant in environment dev \(it is already owners\[0\] of tenants\/alpha\/tenant\.yaml.*found "arn:aws:iam::111122223333:role\/shared"/]],
   ],
   [
     'two tenants claiming the same name',
@@ -246,17 +247,30 @@ describe('tenant folders are stacks', () => {
     assert.ok(alphaBefore.length > 0);
   });
 
-  it('ignores hidden folders and empty folders under tenants/', () => {
+  it('ignores hidden folders and empty folders under tenants/, warning about each empty folder by name', () => {
     const root = tempRoot({ alpha: OK('alpha') });
     mkdirSync(join(root, 'tenants', '.drafts'));
     writeFileSync(join(root, 'tenants', '.drafts', 'notes.txt'), 'x');
     mkdirSync(join(root, 'tenants', 'leftover'));
     mkdirSync(join(root, 'tenants', 'old-team'));
     writeFileSync(join(root, 'tenants', 'old-team', '.DS_Store'), '');
+    const warnings: string[] = [];
     assert.deepEqual(
-      loadTenants(root, environment).map((t) => t.name),
+      loadTenants(root, environment, (w) => warnings.push(w)).map((t) => t.name),
       ['alpha'],
     );
+    assert.deepEqual(warnings, [
+      'tenants/leftover/ is empty and was ignored (no tenant.yaml, so no stack tenant-leftover): add tenants/leftover/tenant.yaml or remove the folder',
+      'tenants/old-team/ is empty and was ignored (no tenant.yaml, so no stack tenant-old-team): add tenants/old-team/tenant.yaml or remove the folder',
+    ]);
+  });
+
+  it('prints the empty-folder warning from the synth command', () => {
+    const root = tempRoot({ alpha: OK('alpha') });
+    mkdirSync(join(root, 'tenants', 'leftover'));
+    const result = spawnSync(process.execPath, [compiledScript('synth.js'), '--root', root, '--env', 'dev', '--stack', 'network'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^warning: tenants\/leftover\/ is empty and was ignored/m);
   });
 });
 
@@ -276,8 +290,12 @@ describe('tenant JSON Schema', () => {
     };
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.required.sort(), ['name', 'owners', 'quota']);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'jobDefaults', 'name', 'network', 'notifications', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'environments', 'jobDefaults', 'name', 'network', 'notifications', 'owners', 'quota', 'spark']);
     assert.deepEqual(Object.keys(schema.properties.network!.properties!).sort(), ['egress', 'ingress', 'serviceTypes']);
+    const override = (schema.properties.environments as { additionalProperties: { anyOf: { additionalProperties?: boolean; properties?: Record<string, { properties?: Record<string, unknown> }> }[] } }).additionalProperties.anyOf[0]!;
+    assert.equal(override.additionalProperties, false, 'overrides are strict too');
+    assert.deepEqual(Object.keys(override.properties!).sort(), ['data', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(override.properties!.data!.properties!), ['readBuckets']);
     assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'localStorage', 'zone']);
     assert.deepEqual(Object.keys(schema.properties.emr!.properties!).sort(), ['identity', 'releaseLabel', 'verticalAutoscaling']);
     assert.deepEqual(Object.keys(schema.properties.data!.properties!).sort(), ['glueDatabases', 'readBuckets', 'retainOnDelete']);
@@ -293,7 +311,7 @@ describe('new-tenant', () => {
     assert.match(text, /^# yaml-language-server: \$schema=\.\.\/tenant\.schema\.json\n/);
     assert.match(text, /^#   executorCapacity: spot$/m);
     assert.match(text, /^#   releaseLabel: emr-7\.12\.0-latest$/m);
-    assert.deepEqual(parse(text), { name: 'data-science', owners: ['arn:aws:iam::111122223333:role/ds'], quota: { cpu: '50', memory: '200Gi' } });
+    assert.deepEqual(parse(text), { name: 'data-science', owners: ['arn:aws:iam::111122223333:role/ds'], quota: { cpu: '50', memory: '200Gi' }, environments: { dev: {}, prod: {} } });
     // Uncommenting every default line still gives a valid tenant.
     assert.match(text, /^#   maxConcurrentJobs: 20 /m);
     assert.match(text, /^#   serviceTypes: \[\]$/m);
@@ -323,7 +341,7 @@ describe('new-tenant', () => {
     assert.match(attempt('Bad_Name'), /^tenants\/Bad_Name\/tenant\.yaml: name: expected a DNS-1123 label/);
     assert.match(attempt('kube-team'), /^tenants\/kube-team\/tenant\.yaml: name: expected a name that is not a reserved/);
     assert.match(attempt('alpha'), /^tenants\/alpha\/tenant\.yaml: \(file\): expected a tenant folder that does not exist yet/);
-    assert.match(attempt('gamma', ['arn:aws:iam::111122223333:role/alpha-team']), /^tenants\/gamma\/tenant\.yaml: owners\[0\]: expected a role that owns no other tenant \(it is already owners\[0\] of tenants\/alpha\/tenant\.yaml/);
+    assert.match(attempt('gamma', ['arn:aws:iam::111122223333:role/alpha-team']), /^tenants\/gamma\/tenant\.yaml: owners\[0\]: expected a role that owns no other tenant in environment dev \(it is already owners\[0\] of tenants\/alpha\/tenant\.yaml/);
     expect(readdirSync(join(root, 'tenants'))).toEqual(['alpha']);
     assert.equal(readFileSync(join(root, 'tenants', 'alpha', 'tenant.yaml'), 'utf8'), OK('alpha'));
   });
@@ -331,5 +349,144 @@ describe('new-tenant', () => {
   it('produces text that parses as the tenant it was asked for', () => {
     const text = tenantFileText({ name: 'x-team', owners: ['arn:aws:iam::111122223333:role/x'], cpu: '8', memory: '32Gi', description: 'X: the team' });
     assert.deepEqual(parse(text), { name: 'x-team', description: 'X: the team', owners: ['arn:aws:iam::111122223333:role/x'], quota: { cpu: '8', memory: '32Gi' } });
+  });
+});
+
+describe('tenants per environment', () => {
+  const prod = testEnvironment({}, 'prod');
+  const PROD_ROLE = 'arn:aws:iam::444455556666:role/alpha-prod';
+
+  /** Problems of one tenant set for one environment, as message lines. */
+  function problems(tenants: Record<string, Folder>, env = environment): string[] {
+    const root = tempRoot(tenants);
+    try {
+      loadTenants(root, env, () => undefined);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return error.message.split('\n');
+    }
+    return [];
+  }
+
+  it('a file without environments is in every environment (existing files keep their meaning)', () => {
+    const root = tempRoot({ alpha: OK('alpha') });
+    assert.deepEqual(loadTenants(root, environment).map((t) => t.name), ['alpha']);
+    assert.deepEqual(loadTenantSet(root, prod).tenants.map((t) => t.name), ['alpha']);
+  });
+
+  it('a tenant not in an environment gets no stack there, and no error', () => {
+    const root = tempRoot({ alpha: OK('alpha', { environments: { dev: {} } }), beta: OK('beta') });
+    assert.deepEqual(loadTenants(root, environment).map((t) => t.name), ['alpha', 'beta']);
+    const inProd = loadTenantSet(root, prod);
+    assert.deepEqual(inProd.tenants.map((t) => t.name), ['beta']);
+    assert.deepEqual(inProd.outside, [{ name: 'alpha', file: 'tenants/alpha/tenant.yaml', environments: ['dev'] }]);
+    const result = synthesize({ root, environmentName: 'prod', outdir: join(root, 'out-prod') });
+    assert.ok(!result.all.some((s) => s.name === 'tenant-alpha'));
+    assert.ok(!existsSync(join(root, 'out-prod', 'stacks', 'tenant-alpha')));
+    const platform = JSON.parse(readFileSync(join(root, 'out-prod', 'platform.json'), 'utf8')) as { notInEnvironment: unknown[] };
+    assert.deepEqual(platform.notInEnvironment, [{ stack: 'tenant-alpha', file: 'tenants/alpha/tenant.yaml', environments: ['dev'] }]);
+    // The Nx project tenant-alpha exists in every environment: its synth is a no-op where it is not.
+    const single = synthesize({ root, environmentName: 'prod', outdir: join(root, 'out-prod'), stacks: ['tenant-alpha'] });
+    assert.deepEqual([single.synthesized.length, single.skipped.map((s) => s.stack)], [0, ['tenant-alpha']]);
+  });
+
+  it('applies the overrides of the environment: objects merge one level, lists replace', () => {
+    const root = tempRoot({
+      alpha: OK('alpha', {
+        quota: { cpu: '100', memory: '400Gi', pods: 500 },
+        spark: { architecture: 'amd64', executorCapacity: 'spot' },
+        data: { readBuckets: ['arn:aws:s3:::dev-data'], glueDatabases: ['alpha_db'] },
+        environments: { dev: null, prod: { owners: [PROD_ROLE], quota: { cpu: '800' }, spark: { executorCapacity: 'on-demand', zone: 'us-west-2b' }, data: { readBuckets: ['arn:aws:s3:::prod-data'] } } },
+      }),
+    });
+    const [dev] = loadTenants(root, environment);
+    const [inProd] = loadTenants(root, prod);
+    assert.deepEqual(dev!.owners, ['arn:aws:iam::111122223333:role/alpha-team']);
+    assert.deepEqual(inProd!.owners, [PROD_ROLE]);
+    assert.deepEqual([dev!.quota, inProd!.quota], [{ cpu: '100', memory: '400Gi', pods: 500, maxConcurrentJobs: 20 }, { cpu: '800', memory: '400Gi', pods: 500, maxConcurrentJobs: 20 }]);
+    assert.deepEqual([inProd!.spark.architecture, inProd!.spark.executorCapacity, inProd!.spark.zone], ['amd64', 'on-demand', 'us-west-2b']);
+    assert.deepEqual(inProd!.data, { retainOnDelete: true, readBuckets: ['arn:aws:s3:::prod-data'], glueDatabases: ['alpha_db'] });
+    assert.equal('environments' in inProd!, false);
+  });
+
+  it('owners may be roles of another account (STANDARD access entries allow it)', () => {
+    const root = tempRoot({ alpha: OK('alpha', { owners: ['arn:aws:iam::999988887777:role/central-data-team'] }) });
+    const tf = synthStack('tenant-alpha', prod, root);
+    const entries = Object.values(tf.resource?.aws_eks_access_entry ?? {});
+    assert.deepEqual(entries.map((e) => [e.principal_arn, e.type]), [['arn:aws:iam::999988887777:role/central-data-team', 'STANDARD']]);
+  });
+
+  const BAD: [string, Record<string, Folder>, string | undefined, RegExp][] = [
+    ['an override of a field that is the same in every account', { alpha: OK('alpha', { environments: { prod: { emr: { identity: 'pod-identity' } } } }) }, 'prod', /^tenants\/alpha\/tenant\.yaml: environments\.prod\.emr: expected no field named "emr"/],
+    ['a nested field outside the allowed ones', { alpha: OK('alpha', { environments: { prod: { data: { retainOnDelete: false } } } }) }, 'prod', /^tenants\/alpha\/tenant\.yaml: environments\.prod\.data\.retainOnDelete: expected no field named "retainOnDelete"/],
+    ['an environment that does not exist (typo)', { alpha: OK('alpha', { environments: { prd: {} } }) }, 'prod', /^tenants\/alpha\/tenant\.yaml: environments\.prd: expected an environment of this repository \(environments\/dev\.yaml, environments\/prod\.yaml\), found "prd"/],
+    ['no environment at all', { alpha: OK('alpha', { environments: {} }) }, undefined, /^tenants\/alpha\/tenant\.yaml: environments: expected at least one environment \(remove the section to deploy the tenant to every environment\)/],
+    ['a bad value in an override', { alpha: OK('alpha', { environments: { prod: { quota: { cpu: 'lots' } } } }) }, undefined, /^tenants\/alpha\/tenant\.yaml: environments\.prod\.quota\.cpu: expected a Kubernetes CPU quantity > 0/],
+    ['an owner listed twice in an override', { alpha: OK('alpha', { environments: { prod: { owners: [PROD_ROLE, PROD_ROLE] } } }) }, undefined, /^tenants\/alpha\/tenant\.yaml: environments\.prod\.owners\[1\]: expected each owner listed once \(in environment prod\)/],
+    ['an override zone outside the environment', { alpha: OK('alpha', { environments: { prod: { spark: { zone: 'us-west-2d' } } } }) }, 'prod', /^tenants\/alpha\/tenant\.yaml: environments\.prod\.spark\.zone: expected one of the availability zones of environment prod/],
+    ['an override owner that is a platform admin there', { alpha: OK('alpha', { environments: { prod: { owners: ['arn:aws:iam::444455556666:role/platform-admins'] } } }) }, 'prod', /^tenants\/alpha\/tenant\.yaml: environments\.prod\.owners\[0\]: expected a role that is not a platform admin/],
+    [
+      'two tenants owned by one role in the same environment',
+      { alpha: OK('alpha', { environments: { dev: {}, prod: { owners: [PROD_ROLE] } } }), beta: OK('beta', { environments: { prod: { owners: [PROD_ROLE] } } }) },
+      'prod',
+      /^tenants\/beta\/tenant\.yaml: environments\.prod\.owners\[0\]: expected a role that owns no other tenant in environment prod \(it is already environments\.prod\.owners\[0\] of tenants\/alpha\/tenant\.yaml/,
+    ],
+  ];
+  for (const [title, tenants, env, pattern] of BAD) {
+    it(`rejects ${title}, naming the file and the environment`, () => {
+      const lines = problems(tenants, env === 'prod' ? prod : environment);
+      assert.ok(lines.some((line) => pattern.test(line)), `expected a line matching ${pattern}, got:\n${lines.join('\n')}`);
+    });
+  }
+
+  it('a role may own one tenant in dev and another in prod (one access entry per cluster)', () => {
+    const shared = 'arn:aws:iam::111122223333:role/shared';
+    const tenants = { alpha: OK('alpha', { owners: [shared], environments: { dev: {} } }), beta: OK('beta', { owners: [shared], environments: { prod: {} } }) };
+    assert.deepEqual(problems(tenants), []);
+    assert.deepEqual(problems(tenants, prod), []);
+  });
+
+  it('new-tenant writes the environments it was given, and suggests deploying the tenant alone', () => {
+    const root = tempRoot({ alpha: OK('alpha') });
+    const result = createTenant(root, environment, { name: 'dev-team', owners: ['arn:aws:iam::111122223333:role/dt'], cpu: '8', memory: '32Gi', environments: { dev: {} } });
+    assert.deepEqual(parse(result.text).environments, { dev: {} });
+    assert.match(result.text, /^# Environments this tenant is deployed to \(a file without this section is in every environment\)\.$/m);
+    assert.deepEqual(loadTenantSet(root, prod).outside.map((t) => t.name), ['dev-team']);
+    const withOwners = createTenant(root, environment, { name: 'both-team', owners: ['arn:aws:iam::111122223333:role/bt'], cpu: '8', memory: '32Gi', environments: { dev: {}, prod: { owners: [PROD_ROLE] } } });
+    assert.match(withOwners.text, /^ {2}prod: \{ owners: \[ arn:aws:iam::444455556666:role\/alpha-prod \] \}$/m);
+    assert.deepEqual(loadTenants(root, prod).find((t) => t.name === 'both-team')!.owners, [PROD_ROLE]);
+    assert.throws(
+      () => createTenant(root, environment, { name: 'typo-team', owners: ['arn:aws:iam::111122223333:role/tt'], cpu: '8', memory: '32Gi', environments: { prd: {} } }),
+      /tenants\/typo-team\/tenant\.yaml: environments\.prd: expected an environment of this repository \(dev, prod\), found "prd"/,
+    );
+    // Placeholder owners (no --owner): each environment's own account.
+    assert.deepEqual(ownersByEnvironment(root, environment, 'new-team', ['dev', 'prod']), {
+      owners: ['arn:aws:iam::111122223333:role/new-team-engineers'],
+      environments: { dev: {}, prod: { owners: ['arn:aws:iam::444455556666:role/new-team-engineers'] } },
+    });
+    assert.deepEqual(ownersByEnvironment(root, environment, 'new-team', ['dev', 'prod'], ['arn:aws:iam::111122223333:role/given']), {
+      owners: ['arn:aws:iam::111122223333:role/given'],
+      environments: { dev: {}, prod: {} },
+    });
+    const steps = nextSteps('dev-team', ['dev']).join('\n');
+    assert.match(steps, /PLATFORM_ENV=dev npx cdktf deploy tenant-dev-team/);
+    assert.match(steps, /npx nx run tenant-dev-team:deploy --exclude-task-dependencies/);
+    assert.doesNotMatch(steps, /nx run tenant-dev-team:deploy(?! --exclude-task-dependencies)/);
+  });
+
+  it('tf.js and synth do nothing, successfully, for a tenant stack outside the environment', () => {
+    const root = tempRoot({ alpha: OK('alpha', { environments: { dev: {} } }) });
+    writeFileSync(join(root, 'nx.json'), '{}\n');
+    const run = (script: string, args: string[]) => spawnSync(process.execPath, [compiledScript(script), ...args], { encoding: 'utf8', env: { ...process.env, TERRAFORM_BIN: '/nonexistent/terraform' } });
+    // What `PLATFORM_ENV=prod nx run tenant-alpha:diff` runs after a dev synth: the synth target, then tf.js.
+    assert.equal(run('synth.js', ['--root', root, '--env', 'dev', '--stack', 'tenant-alpha']).status, 0);
+    assert.ok(existsSync(join(root, 'cdktf.out', 'stacks', 'tenant-alpha', 'cdk.tf.json')));
+    const synth = run('synth.js', ['--root', root, '--env', 'prod', '--stack', 'tenant-alpha']);
+    assert.equal(synth.status, 0, synth.stderr);
+    assert.match(synth.stdout, /tenant-alpha: not in environment "prod" \(tenants\/alpha\/tenant\.yaml lists dev\): nothing to synthesize/);
+    assert.ok(!existsSync(join(root, 'cdktf.out', 'stacks', 'tenant-alpha')), "dev's stack is not left where prod's diff would find it");
+    const plan = run('tf.js', ['plan', 'tenant-alpha', '--root', root]);
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.match(plan.stdout, /tf: tenant-alpha is not in environment "prod" \(tenants\/alpha\/tenant\.yaml lists dev\): nothing to plan/);
   });
 });

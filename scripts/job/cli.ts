@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../stacks/lib/config-file.js';
 import { loadEnvironment, selectedEnvironmentName } from '../../stacks/lib/environment.js';
-import { loadTenantsWithJobs } from '../../stacks/lib/job-templates.js';
+import { loadTenantSetWithJobs } from '../../stacks/lib/job-templates.js';
 import { tenantStackName } from '../../stacks/tenant/contract.js';
 import { type ConfigurationOverrides, tenantJobSettings } from '../../stacks/tenant/job-settings.js';
 import { JobTemplateParameterError } from '../../stacks/tenant/job-templates.js';
@@ -130,8 +130,13 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
     if (!values.tenant) throw new UsageError('--tenant: expected a tenant name (a folder under tenants/)');
     const root = values.root ?? repositoryRoot();
     const environment = loadEnvironment(root, values.env ?? selectedEnvironmentName());
-    const tenant = loadTenantsWithJobs(root, environment).find((t) => t.name === values.tenant);
-    if (!tenant) throw new UsageError(`--tenant: expected one of the tenants under tenants/, found ${JSON.stringify(values.tenant)}`);
+    const tenants = loadTenantSetWithJobs(root, environment);
+    const tenant = tenants.tenants.find((t) => t.name === values.tenant);
+    if (!tenant) {
+      const elsewhere = tenants.outside.find((t) => t.name === values.tenant);
+      if (elsewhere) throw new UsageError(`--tenant: ${values.tenant} is not in environment ${environment.name} (${elsewhere.file} lists ${elsewhere.environments.join(', ')})`);
+      throw new UsageError(`--tenant: expected one of the tenants under tenants/, found ${JSON.stringify(values.tenant)}`);
+    }
 
     const derived = tenantJobSettings(environment, tenant);
     const dryRun = command === 'submit' && values['dry-run'] === true;

@@ -19,7 +19,12 @@ import { ENVIRONMENT_VARIABLE } from './environment-name.js';
 
 export { DEFAULT_ENVIRONMENT, ENVIRONMENT_VARIABLE, selectedEnvironmentName } from './environment-name.js';
 
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/**
+ * AWS region names: area, optional partition marker, a compass direction, a number. Written as a
+ * grammar rather than a list (the SDK's partition list is frozen at its version and misses newer
+ * regions), so a typo in the direction (`us-weest-2`) is caught while new regions still pass.
+ */
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
 const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const S3_BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** The retention periods CloudWatch Logs accepts. */
@@ -179,8 +184,11 @@ export const EnvironmentSchema = z
     observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
   })
   .superRefine((env, ctx) => {
+    // Zones are checked against the region only when the region itself is valid: a misspelt
+    // region is reported once, on `region`, not as one error per zone.
+    const regionValid = AWS_REGION.test(env.region);
     env.availabilityZones.forEach((az, i) => {
-      if (!new RegExp(`^${env.region}[a-z]$`).test(az)) {
+      if (regionValid && !new RegExp(`^${env.region}[a-z]$`).test(az)) {
         ctx.addIssue({ code: 'custom', path: ['availabilityZones', i], message: `an availability zone of region ${env.region} (such as ${env.region}a)` });
       }
     });

@@ -14,15 +14,19 @@ import { z } from 'zod';
 import { ConfigError, type ConfigProblem, describeValue, problemsFromZod, readYamlFile } from './config-file.js';
 import type { Environment } from './environment.js';
 import {
+  environmentNames,
   ExecutorBoundsSchema,
   MaxAttemptsSchema,
   MIN_RELEASE,
+  printWarning,
   RELEASE_LABEL,
   readTenantFiles,
   releaseAtLeast,
   type TenantConfig,
   TENANTS_DIRECTORY,
+  type TenantSet,
   validateTenants,
+  type WarningSink,
 } from './tenant-config.js';
 
 /** Folder of a tenant's job templates, inside its tenant folder. */
@@ -206,13 +210,22 @@ export function readJobTemplates(root: string, tenant: string): { templates: Job
 /** A tenant with its job templates. */
 export type TenantWithJobs = TenantConfig & { readonly jobTemplates: readonly JobTemplate[] };
 
+/** The tenants of one environment with their job templates, and the tenant files that name other environments. */
+export interface TenantSetWithJobs {
+  readonly tenants: TenantWithJobs[];
+  readonly outside: TenantSet['outside'];
+}
+
 /**
- * Every tenant of the repository with its job templates, validated against the environment and
- * each other. Throws one ConfigError listing every problem of every tenant and job template file.
+ * Every tenant of the environment with its job templates, validated against the environment and
+ * each other (see loadTenantSet). Job templates of every tenant folder are validated, those of
+ * tenants in other environments too. Throws one ConfigError listing every problem of every tenant
+ * and job template file.
  */
-export function loadTenantsWithJobs(root: string, environment: Environment): TenantWithJobs[] {
+export function loadTenantSetWithJobs(root: string, environment: Environment, warn: WarningSink = printWarning): TenantSetWithJobs {
   const read = readTenantFiles(root);
-  const validated = validateTenants(read.entries, environment);
+  for (const warning of read.warnings) warn(warning);
+  const validated = validateTenants(read.entries, environment, environmentNames(root));
   const problems = [...read.problems, ...validated.problems];
   const tenants: TenantWithJobs[] = [];
   for (const entry of read.entries) {
@@ -222,5 +235,10 @@ export function loadTenantsWithJobs(root: string, environment: Environment): Ten
     if (tenant) tenants.push({ ...tenant, jobTemplates: jobs.templates });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return tenants;
+  return { tenants, outside: validated.outside };
+}
+
+/** The tenants of the environment with their job templates (see loadTenantSetWithJobs). */
+export function loadTenantsWithJobs(root: string, environment: Environment, warn: WarningSink = printWarning): TenantWithJobs[] {
+  return loadTenantSetWithJobs(root, environment, warn).tenants;
 }

@@ -6,6 +6,11 @@
  * `loadTenants` reads every tenant folder, checks each file against the schema and the
  * environment, then checks the tenants against each other, and throws one ConfigError listing
  * every problem in every file, so `synth` writes nothing until all tenants are valid.
+ *
+ * Tenants per environment: a file may name the environments it is in (`environments`), each with
+ * overrides of the fields that differ between accounts (`EnvironmentOverrideSchema`). A file
+ * without `environments` is in every environment. The tenant of an environment is the file with
+ * that environment's overrides applied (`applyEnvironmentOverride`), validated as a whole.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +20,9 @@ import { reservedNamespaceReason, reservedNamespaceSummary } from '../../modules
 import { DEFAULT_MAX_CONCURRENT_JOBS, EXPOSED_SERVICE_TYPES, LINK_LOCAL_CIDR } from '../../modules/tenant/namespace-objects.js';
 import { ConfigError, type ConfigProblem, describeValue, problemsFromZod, readYamlFile } from './config-file.js';
 import type { Environment } from './environment.js';
+import { applyEnvironmentOverride, fieldFor, isRecord, isTenantInEnvironment, tenantEnvironments } from './tenant-environments.js';
+
+export { applyEnvironmentOverride, isTenantInEnvironment, tenantEnvironments } from './tenant-environments.js';
 
 /** Folder holding one folder per tenant, relative to the repository root. */
 export const TENANTS_DIRECTORY = 'tenants';
@@ -273,6 +281,54 @@ const NetworkSchema = z
   })
   .describe('Network access beyond the defaults. Tenants cannot write NetworkPolicies themselves.');
 
+const OwnersSchema = z
+  .array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/analytics-engineers'))
+  .min(1)
+  .max(20)
+  .describe(
+    'IAM roles of the team: namespace-scoped Kubernetes access (EKS access entries, type STANDARD, so roles of other accounts work too) and a job submission policy to attach.',
+  );
+
+/** Environment names as in `environments/<name>.yaml` (see EnvironmentSchema's `name`). */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,19}$/;
+
+/**
+ * `schema` with every field optional and without its default: an override names only what it
+ * changes, and defaults apply once, to the merged tenant.
+ */
+function overridable<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const fields = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, shapeField]) => {
+      const field = shapeField as z.ZodType;
+      const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+      const optional = inner.optional();
+      return [key, field.description ? optional.describe(field.description) : optional];
+    }),
+  ) as { [K in keyof Shape]: z.ZodOptional<z.ZodType> };
+  return z.strictObject(fields);
+}
+
+/**
+ * The fields a tenant may set per environment: those that differ between accounts. Objects merge
+ * one level deep with the tenant's own (`quota: { cpu: "800" }` keeps `memory`); lists and
+ * values replace. To make another field overridable, add it here (and to the README table).
+ */
+export const EnvironmentOverrideSchema = z
+  .strictObject({
+    owners: OwnersSchema.optional(),
+    quota: overridable(QuotaSchema).optional(),
+    spark: overridable(SparkSchema).optional(),
+    data: overridable(DataSchema.pick({ readBuckets: true })).optional(),
+  })
+  .describe('Fields of this tenant that differ in this environment (owners, quota, spark, data.readBuckets).');
+
+const EnvironmentsSchema = z
+  .record(z.string().regex(ENVIRONMENT_NAME, 'an environment name (the name of a file environments/<name>.yaml), such as dev'), EnvironmentOverrideSchema.nullable())
+  .refine((environments) => Object.keys(environments).length > 0, 'at least one environment (remove the section to deploy the tenant to every environment)')
+  .describe(
+    'The environments this tenant is deployed to, each with optional overrides (empty: none). Without this section the tenant is in every environment.',
+  );
+
 export const TenantSchema = z
   .strictObject({
     name: z
@@ -286,11 +342,7 @@ export const TenantSchema = z
       )
       .describe('Tenant name = namespace = folder name (DNS-1123 label, 3-40 characters).'),
     description: z.string().max(256).optional().describe('Free text about the team, kept as an annotation on the namespace.'),
-    owners: z
-      .array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/analytics-engineers'))
-      .min(1)
-      .max(20)
-      .describe('IAM roles of the team: namespace-scoped Kubernetes access (EKS access entries) and a job submission policy to attach.'),
+    owners: OwnersSchema,
     quota: QuotaSchema,
     spark: SparkSchema.default(() => SparkSchema.parse({})),
     emr: EmrSchema.default(() => EmrSchema.parse({})),
@@ -298,6 +350,7 @@ export const TenantSchema = z
     jobDefaults: JobDefaultsSchema.default(() => JobDefaultsSchema.parse({})),
     notifications: NotificationsSchema.optional(),
     network: NetworkSchema.default(() => NetworkSchema.parse({})),
+    environments: EnvironmentsSchema.optional(),
   })
   .superRefine((tenant, ctx) => {
     const noDuplicates = (list: readonly string[], path: readonly string[], what: string) => {
@@ -328,11 +381,13 @@ export const TenantSchema = z
 
 export type TenantInput = z.input<typeof TenantSchema>;
 
-/** A validated tenant, with defaults applied. */
-export type TenantConfig = z.output<typeof TenantSchema> & {
+/** A validated tenant of one environment, with that environment's overrides and defaults applied. */
+export type TenantConfig = Omit<z.output<typeof TenantSchema>, 'environments'> & {
   /** The file it was read from, relative to the repository root (`tenants/<name>/tenant.yaml`). */
   readonly file: string;
 };
+
+export type EnvironmentOverride = z.input<typeof EnvironmentOverrideSchema>;
 
 /** The values a tenant gets for every optional field it leaves out. */
 export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults' | 'network'> {
@@ -354,29 +409,81 @@ export interface RawTenant {
 }
 
 function rawName(raw: unknown): unknown {
-  return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).name : undefined;
+  return isRecord(raw) ? raw.name : undefined;
 }
 
-/** Validates one tenant file against the schema, its folder and the environment. */
-function validateOne(entry: RawTenant, environment: Environment): { tenant?: TenantConfig; problems: ConfigProblem[] } {
+/**
+ * One tenant file validated for one environment: `outside` when the file names environments
+ * and not this one (it gets no stack there); otherwise the merged tenant or its problems.
+ */
+interface TenantValidation {
+  readonly tenant?: TenantConfig;
+  readonly problems: ConfigProblem[];
+  readonly outside: boolean;
+  /** The owners the file gives the tenant in this environment (raw, for the cross-tenant check). */
+  readonly owners?: readonly unknown[];
+}
+
+/**
+ * Validates one tenant file: the schema (overrides included), its folder, the environments it
+ * names, each environment's merged tenant, and for `environment` the cross-checks against it.
+ */
+function validateOne(entry: RawTenant, environment: Environment, knownEnvironments?: readonly string[]): TenantValidation {
   const { file, folder, raw } = entry;
   const problems: ConfigProblem[] = [];
   const name = rawName(raw);
   if (typeof name === 'string' && name !== folder) {
     problems.push({ file, field: 'name', expected: `"${folder}" (the folder name: each folder under tenants/ is one tenant)`, found: describeValue(name) });
   }
+  const listed = tenantEnvironments(raw);
+  if (listed && knownEnvironments) {
+    for (const key of listed) {
+      if (!knownEnvironments.includes(key)) {
+        problems.push({
+          file,
+          field: `environments.${key}`,
+          expected: `an environment of this repository (${knownEnvironments.map((e) => `environments/${e}.yaml`).join(', ')})`,
+          found: describeValue(key),
+        });
+      }
+    }
+  }
+  const outside = !isTenantInEnvironment(raw, environment.name);
   const result = TenantSchema.safeParse(raw);
   if (!result.success) {
     problems.push(...problemsFromZod(file, raw, result.error.issues));
-    return { problems };
+    return { problems, outside };
   }
-  const tenant: TenantConfig = { ...result.data, file };
-  problems.push(...applySpotSetting(tenant, raw, environment));
+  // Every environment's merged tenant must be valid, not only this one's: a bad override fails
+  // every synth, so it is caught by the first plan, whichever environment it targets.
+  let tenant: TenantConfig | undefined;
+  let owners: readonly unknown[] | undefined;
+  let mergedRaw: unknown = raw;
+  for (const environmentName of listed ?? [environment.name]) {
+    const merged = applyEnvironmentOverride(raw as Record<string, unknown>, environmentName);
+    // Without `environments` the merged tenant is the file itself: already parsed.
+    const parsed = listed ? TenantSchema.safeParse(merged) : result;
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        for (const problem of problemsFromZod(file, merged, [issue])) {
+          const field = issue.code === 'unrecognized_keys' ? problem.field : fieldFor(raw, environmentName, issue.path);
+          problems.push({ ...problem, field, expected: `${problem.expected} (in environment ${environmentName})` });
+        }
+      }
+    } else if (environmentName === environment.name) {
+      const { environments: _environments, ...fields } = parsed.data;
+      tenant = { ...fields, file };
+      owners = Array.isArray(merged.owners) ? merged.owners : undefined;
+      mergedRaw = merged;
+    }
+  }
+  if (outside || !tenant) return { problems, outside, ...(owners ? { owners } : {}) };
+  problems.push(...applySpotSetting(tenant, mergedRaw, environment));
   const zone = tenant.spark.zone;
   if (zone !== undefined && !environment.availabilityZones.includes(zone)) {
     problems.push({
       file,
-      field: 'spark.zone',
+      field: fieldFor(raw, environment.name, ['spark', 'zone']),
       expected: `one of the availability zones of environment ${environment.name} (${environment.availabilityZones.join(', ')})`,
       found: describeValue(zone),
     });
@@ -395,13 +502,21 @@ function validateOne(entry: RawTenant, environment: Environment): { tenant?: Ten
     if (environment.adminRoleArns.includes(owner)) {
       problems.push({
         file,
-        field: `owners[${i}]`,
+        field: fieldFor(raw, environment.name, ['owners', i]),
         expected: `a role that is not a platform admin (it already has a cluster-wide access entry from adminRoleArns in ${environment.file}, and EKS allows one access entry per principal)`,
         found: describeValue(owner),
       });
     }
   });
-  return problems.length > 0 ? { problems } : { tenant, problems };
+  return problems.length > 0 ? { problems, outside, owners: tenant.owners } : { tenant, problems, outside, owners: tenant.owners };
+}
+
+export interface TenantSet {
+  /** The valid tenants of the environment, sorted by name. */
+  readonly tenants: TenantConfig[];
+  /** Tenant files that name environments other than this one: no stack here. */
+  readonly outside: { readonly name: string; readonly file: string; readonly environments: readonly string[] }[];
+  readonly problems: ConfigProblem[];
 }
 
 function rawField(raw: unknown, ...path: string[]): unknown {
@@ -436,18 +551,22 @@ function applySpotSetting(tenant: TenantConfig, raw: unknown, environment: Envir
 }
 
 /**
- * Validates a set of tenant files: each on its own, then against each other (names, owners).
- * Returns the valid tenants (sorted by name) and every problem found.
+ * Validates a set of tenant files for one environment: each on its own, then against each other
+ * (names across all files; owners among the tenants of this environment, since EKS allows one
+ * access entry per principal per cluster). `knownEnvironments`, when given, are the environment
+ * names a file may list.
  */
-export function validateTenants(entries: readonly RawTenant[], environment: Environment): { tenants: TenantConfig[]; problems: ConfigProblem[] } {
+export function validateTenants(entries: readonly RawTenant[], environment: Environment, knownEnvironments?: readonly string[]): TenantSet {
   const problems: ConfigProblem[] = [];
   const tenants: TenantConfig[] = [];
-  const parsedOwners: { file: string; owners: unknown[] }[] = [];
+  const outside: TenantSet['outside'][number][] = [];
+  const ownersOf: { entry: RawTenant; owners: readonly unknown[] }[] = [];
   const names = new Map<string, string>();
   for (const entry of entries) {
-    const result = validateOne(entry, environment);
+    const result = validateOne(entry, environment, knownEnvironments);
     problems.push(...result.problems);
     if (result.tenant) tenants.push(result.tenant);
+    if (result.outside) outside.push({ name: String(rawName(entry.raw) ?? entry.folder), file: entry.file, environments: tenantEnvironments(entry.raw) ?? [] });
     const name = rawName(entry.raw);
     if (typeof name === 'string') {
       const other = names.get(name);
@@ -457,41 +576,46 @@ export function validateTenants(entries: readonly RawTenant[], environment: Envi
         names.set(name, entry.file);
       }
     }
-    const owners = entry.raw !== null && typeof entry.raw === 'object' ? (entry.raw as Record<string, unknown>).owners : undefined;
-    if (Array.isArray(owners)) parsedOwners.push({ file: entry.file, owners });
+    if (!result.outside) {
+      const owners = result.owners ?? (isRecord(entry.raw) && Array.isArray(entry.raw.owners) ? entry.raw.owners : undefined);
+      if (owners) ownersOf.push({ entry, owners });
+    }
   }
   // An owner role can own one tenant only: EKS allows one access entry per principal per cluster,
   // and every tenant manages its own entries in its own state.
-  const ownerOf = new Map<string, { file: string; index: number }>();
-  for (const { file, owners } of parsedOwners) {
+  const ownerOf = new Map<string, { file: string; field: string }>();
+  for (const { entry, owners } of ownersOf) {
     owners.forEach((owner, index) => {
       if (typeof owner !== 'string') return;
+      const field = fieldFor(entry.raw, environment.name, ['owners', index]);
       const first = ownerOf.get(owner);
       if (first === undefined) {
-        ownerOf.set(owner, { file, index });
-      } else if (first.file !== file) {
+        ownerOf.set(owner, { file: entry.file, field });
+      } else if (first.file !== entry.file) {
         problems.push({
-          file,
-          field: `owners[${index}]`,
-          expected: `a role that owns no other tenant (it is already owners[${first.index}] of ${first.file}; EKS allows one access entry per IAM principal per cluster)`,
+          file: entry.file,
+          field,
+          expected: `a role that owns no other tenant in environment ${environment.name} (it is already ${first.field} of ${first.file}; EKS allows one access entry per IAM principal per cluster)`,
           found: describeValue(owner),
         });
       }
     });
   }
   tenants.sort((a, b) => a.name.localeCompare(b.name));
-  return { tenants, problems };
+  return { tenants, outside, problems };
 }
 
 /**
  * Reads the tenant folders under `<root>/tenants`: every folder with a `tenant.yaml`. A folder
- * with files but no `tenant.yaml` (say a `tenant.yml` typo) is a problem, not silently skipped.
+ * with files but no `tenant.yaml` (say a `tenant.yml` typo) is a problem, not silently skipped;
+ * an empty folder (git keeps none, so it is a local leftover) is skipped with a warning.
  */
-export function readTenantFiles(root: string): { entries: RawTenant[]; problems: ConfigProblem[] } {
+export function readTenantFiles(root: string): { entries: RawTenant[]; problems: ConfigProblem[]; warnings: string[] } {
   const dir = join(root, TENANTS_DIRECTORY);
   const entries: RawTenant[] = [];
   const problems: ConfigProblem[] = [];
-  if (!existsSync(dir)) return { entries, problems };
+  const warnings: string[] = [];
+  if (!existsSync(dir)) return { entries, problems, warnings };
   const folders = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
@@ -508,6 +632,8 @@ export function readTenantFiles(root: string): { entries: RawTenant[]; problems:
           expected: `a ${TENANT_FILE} file (every folder under ${TENANTS_DIRECTORY}/ is a tenant)`,
           found: `only ${contents.join(', ')}`,
         });
+      } else {
+        warnings.push(`${TENANTS_DIRECTORY}/${folder}/ is empty and was ignored (no ${TENANT_FILE}, so no stack tenant-${folder}): add ${tenantFileDisplay(folder)} or remove the folder`);
       }
       continue;
     }
@@ -518,17 +644,39 @@ export function readTenantFiles(root: string): { entries: RawTenant[]; problems:
       problems.push(...error.problems);
     }
   }
-  return { entries, problems };
+  return { entries, problems, warnings };
 }
 
+/** Names of the environment files of a repository (`environments/<name>.yaml`). */
+export function environmentNames(root: string): string[] {
+  const dir = join(root, 'environments');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^[a-z][a-z0-9-]{1,19}\.yaml$/.test(f))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** Where `loadTenants` reports warnings (an empty tenant folder). */
+export type WarningSink = (message: string) => void;
+
+export const printWarning: WarningSink = (message) => console.warn(`warning: ${message}`);
+
 /**
- * Every tenant of the repository, validated against the environment and each other. Throws one
- * ConfigError listing every problem of every tenant file.
+ * Every tenant of the repository in `environment`, validated against it and each other, with the
+ * tenant files that name other environments only. Throws one ConfigError listing every problem of
+ * every tenant file; warnings go to `warn` (stderr by default).
  */
-export function loadTenants(root: string, environment: Environment): TenantConfig[] {
+export function loadTenantSet(root: string, environment: Environment, warn: WarningSink = printWarning): Omit<TenantSet, 'problems'> {
   const read = readTenantFiles(root);
-  const validated = validateTenants(read.entries, environment);
+  for (const warning of read.warnings) warn(warning);
+  const validated = validateTenants(read.entries, environment, environmentNames(root));
   const problems = [...read.problems, ...validated.problems];
   if (problems.length > 0) throw new ConfigError(problems);
-  return validated.tenants;
+  return { tenants: validated.tenants, outside: validated.outside };
+}
+
+/** The tenants of `environment` (see loadTenantSet). */
+export function loadTenants(root: string, environment: Environment, warn: WarningSink = printWarning): TenantConfig[] {
+  return loadTenantSet(root, environment, warn).tenants;
 }
