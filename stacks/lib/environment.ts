@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { cidrContains, cidrsOverlap, isCidr, parseCidr } from '../../modules/network/cidr.js';
 import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYamlFile } from './config-file.js';
 import { ComputeSchema } from './compute-config.js';
+import { CostSchema } from './cost-config.js';
 import { ObservabilitySchema } from './observability-config.js';
 
 import { ENVIRONMENT_VARIABLE } from './environment-name.js';
@@ -94,6 +95,7 @@ export const EnvironmentSchema = z
     addons: AddonVersionsSchema.partial().default({}).describe('Pinned EKS add-on versions; defaults exist per Kubernetes version.'),
     compute: ComputeSchema.default(() => ComputeSchema.parse({})),
     observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
+    cost: CostSchema.default(() => CostSchema.parse({})),
   })
   .superRefine((env, ctx) => {
     env.availabilityZones.forEach((az, i) => {

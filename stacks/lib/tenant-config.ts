@@ -189,6 +189,12 @@ export const TenantSchema = z
     spark: SparkSchema.default(() => SparkSchema.parse({})),
     emr: EmrSchema.default(() => EmrSchema.parse({})),
     data: DataSchema.default(() => DataSchema.parse({})),
+    cost: z
+      .strictObject({
+        dailyBudgetUsd: z.number().positive('a daily budget in USD > 0').max(10_000_000).optional().describe("Alert (TenantDailyCostOverBudget) when the tenant's cost over the last 24 hours exceeds this, in USD."),
+      })
+      .optional()
+      .describe('Showback settings of the tenant.'),
   })
   .superRefine((tenant, ctx) => {
     const noDuplicates = (list: readonly string[], path: readonly string[], what: string) => {
