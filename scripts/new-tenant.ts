@@ -74,6 +74,8 @@ export function tenantFileText(options: NewTenantOptions): string {
     commented(defaults.emr),
     '# data:',
     commented(defaults.data),
+    '# cost:',
+    '#   dailyBudgetUsd: 500      # optional: alert when the last 24 hours cost more (USD)',
     '',
   ].join('\n');
 }

@@ -262,7 +262,8 @@ describe('tenant JSON Schema', () => {
     };
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.required.sort(), ['name', 'owners', 'quota']);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['data', 'description', 'emr', 'name', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['cost', 'data', 'description', 'emr', 'name', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties.cost!.properties!), ['dailyBudgetUsd']);
     assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'localStorage', 'zone']);
     assert.deepEqual(Object.keys(schema.properties.emr!.properties!).sort(), ['identity', 'releaseLabel', 'verticalAutoscaling']);
     assert.deepEqual(Object.keys(schema.properties.data!.properties!).sort(), ['glueDatabases', 'readBuckets', 'retainOnDelete']);
@@ -280,12 +281,13 @@ describe('new-tenant', () => {
     assert.match(text, /^#   releaseLabel: emr-7\.12\.0-latest$/m);
     assert.deepEqual(parse(text), { name: 'data-science', owners: ['arn:aws:iam::111122223333:role/ds'], quota: { cpu: '50', memory: '200Gi' } });
     // Uncommenting every default line still gives a valid tenant.
-    const uncommented = text.replace(/^# (spark|emr|data):$/gm, '$1:').replace(/^#   (?!zone|pods)/gm, '  ');
+    const uncommented = text.replace(/^# (spark|emr|data|cost):$/gm, '$1:').replace(/^#   (?!zone|pods)/gm, '  ');
     const folder = join(root, 'tenants', 'data-science');
     writeFileSync(join(folder, 'tenant.yaml'), uncommented);
     const loaded = loadTenants(root, environment).find((t) => t.name === 'data-science')!;
     assert.deepEqual(loaded.spark, tenantDefaults().spark);
     assert.deepEqual(loaded.emr, tenantDefaults().emr);
+    assert.deepEqual(loaded.cost, { dailyBudgetUsd: 500 });
   });
 
   it('refuses a bad name, an existing folder and an owner of another tenant, writing nothing', () => {

@@ -191,7 +191,7 @@ export const TenantSchema = z
     data: DataSchema.default(() => DataSchema.parse({})),
     cost: z
       .strictObject({
-        dailyBudgetUsd: z.number().positive('a daily budget in USD > 0').max(10_000_000).optional().describe("Alert (TenantDailyCostOverBudget) when the tenant's cost over the last 24 hours exceeds this, in USD."),
+        dailyBudgetUsd: z.number().positive().max(10_000_000).optional().describe("Alert (TenantDailyCostOverBudget) when the tenant's cost over the last 24 hours exceeds this, in USD."),
       })
       .optional()
       .describe('Showback settings of the tenant.'),
