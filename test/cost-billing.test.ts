@@ -180,7 +180,8 @@ describe('cost stack (CUR 2.0 export, Athena)', () => {
     assert.ok(sql.includes(`element_at(resource_tags, '${curUserTagKey('emr-containers.amazonaws.com/job.id')}')`));
     assert.equal(curUserTagKey('emr-containers.amazonaws.com/job.id'), 'user_emr_containers_amazonaws_com_job_id');
     assert.equal(curUserTagKey(TENANT_TAG_KEY), 'user_platform_tenant');
-    assert.ok(sql.includes("LIKE 'arn:%:emr-containers:%:/virtualclusters/%/jobruns/%'"));
+    assert.ok(sql.includes("WHERE u.line_item_resource_id LIKE 'arn:%:emr-containers:%:/virtualclusters/%/jobruns/%'"));
+    assert.ok(sql.includes("AND coalesce(line_item_resource_id, '') NOT LIKE 'arn:%:emr-containers:%:/virtualclusters/%/jobruns/%'"), 'a tagged job run is not counted twice');
     assert.ok(sql.includes("JOIN job_tenant j ON j.job_id = split_part(u.line_item_resource_id, '/', 5)"), 'uplift matched on the job run id of its ARN');
     assert.ok(!/resource_tags\[/.test(sql), 'map lookups use element_at (a missing key is NULL, not an error)');
   });

@@ -110,6 +110,9 @@ export const COST_TYPES = {
   tenantResources: 'tenant-resources',
 } as const;
 
+/** LIKE pattern of EMR on EKS job run ARNs (`arn:aws:emr-containers:<region>:<account>:/virtualclusters/<vc>/jobruns/<job>`). */
+export const JOB_RUN_ARN_PATTERN = 'arn:%:emr-containers:%:/virtualclusters/%/jobruns/%';
+
 export interface JobCostViewScope {
   readonly database: string;
   readonly table: string;
@@ -130,7 +133,8 @@ export function sqlString(value: string): string {
  * The SELECT of the job cost view: one row per billing period, day, tenant, virtual cluster, job
  * and kind of cost. Tenants are namespaces (pod ARNs carry them, no tag needed); jobs come from the
  * `emr-containers.amazonaws.com/job.id` pod label (a cost allocation tag once activated); the EMR
- * charge is matched to the job through its job run ARN and to the tenant through the job's pods.
+ * charge is matched to the job through its job run ARN and to the tenant through the job's pods
+ * (and left out of the tenant's tagged resources, should a job run carry platform:tenant too).
  * `element_at` returns NULL for a missing map key where `[]` would fail the query.
  */
 export function jobCostViewSql(scope: JobCostViewScope): string {
@@ -164,7 +168,7 @@ emr_uplift AS (
     sum(u.line_item_unblended_cost) AS cost_usd, CAST(0 AS double) AS unused_cost_usd
   FROM ${table} u
   JOIN job_tenant j ON j.job_id = split_part(u.line_item_resource_id, '/', 5)
-  WHERE u.line_item_resource_id LIKE 'arn:%:emr-containers:%:/virtualclusters/%/jobruns/%'
+  WHERE u.line_item_resource_id LIKE ${sqlString(JOB_RUN_ARN_PATTERN)}
   GROUP BY u.${BILLING_PERIOD_COLUMN}, CAST(u.line_item_usage_start_date AS date), j.tenant, split_part(u.line_item_resource_id, '/', 3), j.job_id
 ),
 tenant_resources AS (
@@ -175,6 +179,7 @@ tenant_resources AS (
   WHERE ${tag('platform:tenant')} IS NOT NULL
     AND ${tag('platform:cluster')} = ${sqlString(scope.clusterName)}
     AND line_item_operation <> 'EKSPod-EC2'
+    AND coalesce(line_item_resource_id, '') NOT LIKE ${sqlString(JOB_RUN_ARN_PATTERN)}
   GROUP BY ${BILLING_PERIOD_COLUMN}, CAST(line_item_usage_start_date AS date), ${tag('platform:tenant')}
 )
 SELECT ${JOB_COST_COLUMNS.map((c) => `CAST(${c.name} AS ${c.trinoType}) AS ${c.name}`).join(', ')}
