@@ -74,6 +74,14 @@ describe('platform:tenant and platform:layer tags', () => {
     assert.equal(stackLayer('tenant-x'), 'tenant');
   });
 
+  it('leaves room for the platform tags within the 10 tags of an S3 object: at most 4 environment tags', () => {
+    const tenant = synthStack('tenant-risk-models', prod);
+    const objects = Object.values(resourcesOf(tenant, 'aws_s3_object'));
+    const defaults = (tenant.provider!.aws![0]!.default_tags as { tags: Record<string, string> }[])[0]!.tags;
+    assert.ok(objects.length > 0 && Object.keys(defaults).length <= 10, `${Object.keys(defaults).length} default tags`);
+    assert.throws(() => testEnvironment({ tags: { a: '1', b: '2', c: '3', d: '4', e: '5' } }), /tags: expected at most 4 tags/);
+  });
+
   it('activates the platform tags and the EMR job labels as cost allocation tags only when the environment says so, through us-east-1', () => {
     const tags = Object.values(resourcesOf(cost, 'aws_ce_cost_allocation_tag'));
     expect(tags.map((t) => t.tag_key).sort()).toEqual([...COST_ALLOCATION_TAG_KEYS].sort());
