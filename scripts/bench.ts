@@ -67,6 +67,7 @@ export function syntheticTenant(index: number, zones: readonly string[], account
     },
     emr: { releaseLabel: 'emr-7.12.0-latest', identity: podIdentity ? 'pod-identity' : 'irsa', verticalAutoscaling: index % 5 === 0 },
     data: { retainOnDelete: true, readBuckets: [], glueDatabases: index % 2 === 0 ? [`${name.replace(/-/g, '_')}_db`] : [] },
+    ...(index % 3 === 1 ? { cost: { dailyBudgetUsd: 100 + index } } : {}),
   };
   return { name, yaml: `# yaml-language-server: $schema=../tenant.schema.json\n${stringify(tenant)}` };
 }

@@ -108,6 +108,8 @@ export function tenantFileText(options: NewTenantOptions): string {
     '# network:                  # beyond DNS, the namespace, HTTPS out and monitoring in, e.g.',
     '#                            # egress: [{cidr: 10.20.0.0/16, ports: [5432]}], ingress: [{namespace: airflow, ports: [4040]}]',
     commented(defaults.network),
+    '# cost:',
+    '#   dailyBudgetUsd: 500      # optional: alert when the last 24 hours cost more (USD)',
     ...(options.environments ? environmentsBlock(options.name, options.environments) : []),
     '',
   ].join('\n');

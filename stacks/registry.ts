@@ -7,6 +7,7 @@ import { AccountStack } from './account/stack.js';
 import { BootstrapStack } from './bootstrap/stack.js';
 import { CapacityStack } from './capacity/stack.js';
 import { ClusterStack } from './cluster/stack.js';
+import { CostStack } from './cost/stack.js';
 import { KarpenterStack } from './karpenter/stack.js';
 import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
@@ -49,6 +50,7 @@ export function stackDefinitions(root: string, environment: Environment, tenants
     { name: 'observability', awsOnly: false, inputs: platformInputs, create: (scope) => new ObservabilityStack(scope, environment) },
     { name: 'observability-config', awsOnly: false, inputs: platformInputs, create: (scope) => new ObservabilityConfigStack(scope, environment) },
     { name: 'tenancy', awsOnly: false, inputs: platformInputs, create: (scope) => new TenancyStack(scope, environment) },
+    { name: 'cost', awsOnly: true, inputs: platformInputs, create: (scope) => new CostStack(scope, environment) },
     // One stack per tenants/<name>/tenant.yaml, after every platform stack.
     ...tenants.map(
       (tenant): StackDefinition => ({

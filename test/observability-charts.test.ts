@@ -24,11 +24,12 @@ const fluentBit = release(tf, 'aws-for-fluent-bit');
 const vpa = release(tf, 'vpa');
 
 describe('observability stack (charts)', () => {
-  it('pins the three charts exactly, each in its namespace, waiting for readiness', () => {
+  it('pins the four charts exactly, each in its namespace, waiting for readiness', () => {
     const pins = Object.values(resourcesOf(tf, 'helm_release')).map((r) => [r.name, r.namespace, r.repository, r.chart, r.version, r.wait]);
     assert.deepEqual(pins.sort(), [
       ['aws-for-fluent-bit', 'logging', 'https://aws.github.io/eks-charts', 'aws-for-fluent-bit', '0.2.0', true],
       ['kube-prometheus-stack', 'monitoring', 'https://prometheus-community.github.io/helm-charts', 'kube-prometheus-stack', '88.5.3', true],
+      ['opencost', 'monitoring', 'https://opencost.github.io/opencost-helm-chart', 'opencost', '2.5.17', true],
       ['vpa', 'vpa', 'https://charts.fairwinds.com/stable', 'vpa', '5.0.0', true],
     ]);
     assert.equal((tf.terraform as Record<string, unknown>).required_version, '>= 1.11.0');
@@ -124,7 +125,11 @@ describe('observability stack (charts)', () => {
 
   it('exports tenant, Spark and vertical autoscaling labels from kube-state-metrics, and VPA recommendations as metrics', () => {
     const ksm = kps.values['kube-state-metrics'];
-    assert.deepEqual(ksm.metricLabelsAllowlist, ['namespaces=[spark-platform.io/tenant]', 'pods=[spark-role,spark-app-selector,emr-containers.amazonaws.com/dynamic.sizing]']);
+    assert.deepEqual(ksm.metricLabelsAllowlist, [
+      'namespaces=[spark-platform.io/tenant]',
+      'pods=[spark-role,spark-app-selector,emr-containers.amazonaws.com/dynamic.sizing,emr-containers.amazonaws.com/job.id,emr-containers.amazonaws.com/virtual-cluster-id]',
+      'nodes=[karpenter.sh/nodepool,eks.amazonaws.com/nodegroup]',
+    ]);
     assert.deepEqual(ksm.metricAnnotationsAllowList, ['pods=[emr-containers.amazonaws.com/dynamic.sizing.signature,emr-containers.amazonaws.com/dynamic.sizing.mode]']);
     assert.deepEqual(ksm.customResourceState, { enabled: true, config: vpaCustomResourceStateConfig() });
     assert.deepEqual(ksm.rbac.extraRules, [{ apiGroups: ['autoscaling.k8s.io'], resources: ['verticalpodautoscalers'], verbs: ['list', 'watch'] }]);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { cidrContains, cidrsOverlap, isCidr, parseCidr } from '../../modules/network/cidr.js';
 import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYamlFile } from './config-file.js';
 import { ComputeSchema } from './compute-config.js';
+import { CostSchema } from './cost-config.js';
 import { ObservabilitySchema } from './observability-config.js';
 import { ciRoleNames, GITHUB_OIDC_HOST, roleArn } from '../../modules/account/names.js';
 import { al2023Release, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, SUPPORT_TYPES } from '../../modules/eks-cluster/versions.js';
@@ -29,6 +30,8 @@ const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const S3_BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** The retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** Environment tags that fit next to the platform's own on every resource (S3 objects: 10 tags). */
+export const MAX_ENVIRONMENT_TAGS = 4;
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 /**
@@ -159,7 +162,12 @@ export const EnvironmentSchema = z
     stateBucket: z.string().regex(S3_BUCKET_NAME, 'an S3 bucket name (3-63 chars: a-z, 0-9, -)').describe('S3 bucket holding every stack state, created by the bootstrap stack.'),
     adminRoleArns: z.array(z.string().regex(IAM_ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admins')).min(1).max(20).describe('IAM roles given cluster admin through EKS access entries.'),
     publicEndpointCidrs: z.array(cidr('publicEndpointCidrs')).max(40).default([]).describe('CIDRs allowed to reach the public API endpoint; empty means private endpoint only.'),
-    tags: z.record(z.string().regex(TAG_KEY, 'a tag key (1-128 chars, not starting with aws:)'), z.string().max(256)).default({}).describe('Tags on every AWS resource, besides the platform:* tags.'),
+    tags: z
+      .record(z.string().regex(TAG_KEY, 'a tag key (1-128 chars, not starting with aws:)'), z.string().max(256))
+      // S3 objects (the tenants' pod templates) take at most 10 tags, and tenant stacks set 6 platform:* tags.
+      .refine((tags) => Object.keys(tags).length <= MAX_ENVIRONMENT_TAGS, `at most ${MAX_ENVIRONMENT_TAGS} tags (S3 objects take 10 tags and tenant stacks set 6 platform:* tags)`)
+      .default({})
+      .describe('Tags on every AWS resource, besides the platform:* tags.'),
     natGateways: z.enum(['one-per-az', 'single']).default('one-per-az').describe('NAT gateways: one per AZ (resilient) or a single one (cheaper, for dev).'),
     interfaceEndpoints: z
       .array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a VPC endpoint service short name such as ecr.api'))
@@ -182,6 +190,7 @@ export const EnvironmentSchema = z
     ci: CiSchema.optional(),
     compute: ComputeSchema.default(() => ComputeSchema.parse({})),
     observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
+    cost: CostSchema.default(() => CostSchema.parse({})),
   })
   .superRefine((env, ctx) => {
     // Zones are checked against the region only when the region itself is valid: a misspelt

@@ -351,6 +351,12 @@ export const TenantSchema = z
     notifications: NotificationsSchema.optional(),
     network: NetworkSchema.default(() => NetworkSchema.parse({})),
     environments: EnvironmentsSchema.optional(),
+    cost: z
+      .strictObject({
+        dailyBudgetUsd: z.number().positive().max(10_000_000).optional().describe("Alert (TenantDailyCostOverBudget) when the tenant's cost over the last 24 hours exceeds this, in USD."),
+      })
+      .optional()
+      .describe('Showback settings of the tenant.'),
   })
   .superRefine((tenant, ctx) => {
     const noDuplicates = (list: readonly string[], path: readonly string[], what: string) => {

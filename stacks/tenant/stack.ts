@@ -4,12 +4,14 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EmrcontainersJobTemplate } from '@cdktf/provider-aws/lib/emrcontainers-job-template/index.js';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy/index.js';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
+import { TENANT_TAG_KEY } from '../../modules/guardrails/tags.js';
 import { EmrJobExecutionRole, type JobIdentity } from '../../modules/emr-on-eks/job-execution-role.js';
 import { JobNotifications } from '../../modules/emr-on-eks/job-notifications.js';
 import { executionRolePolicy, submitterPolicy } from '../../modules/emr-on-eks/policies.js';
 import { EmrVirtualCluster } from '../../modules/emr-on-eks/virtual-cluster.js';
 import { policyJson } from '../../modules/iam/policy.js';
 import { KubernetesObject } from '../../modules/k8s/manifest.js';
+import { tenantBudgetPrometheusRule } from '../../modules/observability/tenant-budget.js';
 import { SecureBucket } from '../../modules/storage/secure-bucket.js';
 import { TenantAccess } from '../../modules/tenant/access.js';
 import { boundedName, submitterPolicyName, type TenantNameScope, virtualClusterName } from '../../modules/tenant/naming.js';
@@ -29,8 +31,9 @@ import { jobTemplateName, renderJobTemplate } from './job-templates.js';
 /**
  * Layer 4, one per `tenants/<name>/tenant.yaml`: the tenant's namespace-as-a-service, EMR on EKS
  * virtual cluster, job execution role, data bucket, log group, pod templates, access entries,
- * job templates and (optionally) job-run notifications and dedicated NodePools. AWS and kubernetes
- * providers; reads the `cluster` state.
+ * job templates and (optionally) job-run notifications, dedicated NodePools and the PrometheusRule
+ * of its daily cost budget. AWS and kubernetes providers; reads the `cluster` state. Every AWS
+ * resource is tagged platform:tenant.
  */
 export class TenantStack extends PlatformStack {
   readonly tenant: TenantConfig;
@@ -43,7 +46,8 @@ export class TenantStack extends PlatformStack {
   readonly notifications?: JobNotifications;
 
   constructor(scope: Construct, environment: Environment, tenant: TenantConfig, jobTemplates: readonly JobTemplate[] = []) {
-    super(scope, tenantStackName(tenant.name), { environment });
+    // platform:tenant on every AWS resource: showback per tenant in Cost Explorer and the CUR export.
+    super(scope, tenantStackName(tenant.name), { environment, tags: { [TENANT_TAG_KEY]: tenant.name } });
     this.tenant = tenant;
     const { cluster } = connectToCluster(this);
     const names: TenantNameScope = { clusterName: environment.clusterName, tenant: tenant.name };
@@ -61,6 +65,16 @@ export class TenantStack extends PlatformStack {
       egress: tenant.network.egress,
       ingress: tenant.network.ingress,
     });
+
+    // The budget as a series for the platform's TenantDailyCostOverBudget alert: the tenant's own
+    // object, so setting or changing it plans only this stack.
+    const dailyBudgetUsd = tenant.cost?.dailyBudgetUsd;
+    if (dailyBudgetUsd !== undefined) {
+      new KubernetesObject(this, 'cost-budget', {
+        object: tenantBudgetPrometheusRule({ tenant: tenant.name, dailyBudgetUsd }),
+        dependsOn: [this.namespace.namespace.manifest],
+      });
+    }
 
     const settings = tenantJobSettings(environment, tenant);
     const bucketName = settings.bucket;
