@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
@@ -15,8 +15,10 @@ const oneOf = (stack: string) => new RegExp(`^synthesized 1 stack\\(s\\) \\(${ST
 describe('incremental synth', () => {
   let root: string;
   let outdir: string;
+  /** PATH with node and nothing else: synth must not need Terraform (cdktf's DataResource ran `terraform version`). */
+  let withoutTerraform: NodeJS.ProcessEnv;
   const synth = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8', env: withoutTerraform });
     assert.equal(result.status, 0, result.stderr);
     return result.stdout;
   };
@@ -28,10 +30,14 @@ describe('incremental synth', () => {
     cpSync(join(FIXTURE_REPO, 'environments'), join(root, 'environments'), { recursive: true });
     cpSync(join(FIXTURE_REPO, 'tenants'), join(root, 'tenants'), { recursive: true });
     outdir = join(root, 'out');
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    withoutTerraform = { ...process.env, PATH: bin };
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('rebuilds nothing when nothing changed, without loading stack code', () => {
+  it('synthesizes every stack on a machine without Terraform, then rebuilds nothing when nothing changed, without loading stack code', () => {
     assert.match(synth(), all);
     const before = mtime('tenant-analytics');
     assert.match(synth(), /synthesized 0 stack\(s\): every stack of environment "dev" is up to date/);

@@ -8,7 +8,7 @@
  * re-created.
  */
 import { Construct } from 'constructs';
-import { DataResource, type TerraformResource } from 'cdktf';
+import { TerraformResource } from 'cdktf';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry/index.js';
 import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association/index.js';
 
@@ -38,6 +38,17 @@ function address(resource: TerraformResource): string {
   return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
 
+/**
+ * A `terraform_data` resource whose `triggers_replace` changes when `values` do. Not cdktf's
+ * DataResource: that class adds a validation running `terraform version` at every synth, which
+ * costs a process per stack and makes synth fail on machines without Terraform.
+ */
+function replacementTrigger(scope: Construct, id: string, values: Record<string, string>): TerraformResource {
+  const trigger = new TerraformResource(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' } });
+  trigger.addOverride('triggers_replace', values);
+  return trigger;
+}
+
 export interface ClusterAccessProps {
   readonly clusterName: string;
   /** IAM role ARN (a path is allowed; service-linked roles are not). */
@@ -59,7 +70,7 @@ export class ClusterAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterAccessProps) {
     super(scope, id);
-    const principal = props.principalId ? new DataResource(this, 'principal', { triggersReplace: { principal_id: props.principalId } }) : undefined;
+    const principal = props.principalId ? replacementTrigger(this, 'principal', { principal_id: props.principalId }) : undefined;
     this.entry = new EksAccessEntry(this, 'entry', {
       clusterName: props.clusterName,
       principalArn: props.principalArn,
