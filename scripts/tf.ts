@@ -8,7 +8,7 @@
  *   node dist/scripts/tf.js destroy <stack>   init + destroy (asks for approval unless --auto-approve)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { disabledStack } from './lib/disabled-stacks.js';
@@ -27,24 +27,39 @@ function run(bin: string, args: string[], cwd: string, capture = false): string 
   return result.stdout ?? '';
 }
 
+/** The synth's record (platform.json) that `stack` is a tenant stack outside the synthesized environment. */
+function notInEnvironment(outdir: string, stack: string): { environment: string; file: string; environments: string[] } | undefined {
+  const file = join(outdir, 'platform.json');
+  if (!existsSync(file)) return undefined;
+  const platform = JSON.parse(readFileSync(file, 'utf8')) as { environment?: string; notInEnvironment?: { stack: string; file: string; environments: string[] }[] };
+  const entry = platform.notInEnvironment?.find((t) => t.stack === stack);
+  return entry && platform.environment ? { environment: platform.environment, file: entry.file, environments: entry.environments } : undefined;
+}
+
 function main(): number {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { 'auto-approve': { type: 'boolean' }, 'lock-timeout': { type: 'string', default: '5m' } },
+    options: { 'auto-approve': { type: 'boolean' }, 'lock-timeout': { type: 'string', default: '5m' }, root: { type: 'string' } },
     strict: true,
   });
   const [command, stack] = positionals as [string | undefined, string | undefined];
   if (!command || !COMMANDS.includes(command as Command) || !stack) {
-    console.error('usage: tf <plan|apply|destroy> <stack> [--auto-approve] [--lock-timeout 5m]');
+    console.error('usage: tf <plan|apply|destroy> <stack> [--auto-approve] [--lock-timeout 5m] [--root <repository>]');
     return 2;
   }
-  const outdir = join(repositoryRoot(), 'cdktf.out');
+  const outdir = join(values.root ?? repositoryRoot(), 'cdktf.out');
+  const dir = join(outdir, 'stacks', stack);
   const disabled = disabledStack(outdir, stack);
   if (disabled) {
     console.log(`tf: stack ${stack} is not part of environment "${disabled.environment}" (${disabled.reason}): nothing to ${command}`);
     return 0;
   }
-  const dir = join(outdir, 'stacks', stack);
+  const absent = notInEnvironment(outdir, stack);
+  if (absent) {
+    // Nx has a project per tenant folder in every environment; this one has no stack here.
+    console.log(`tf: ${stack} is not in environment "${absent.environment}" (${absent.file} lists ${absent.environments.join(', ')}): nothing to ${command}`);
+    return 0;
+  }
   if (!existsSync(join(dir, 'cdk.tf.json'))) {
     console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`nx run ${stack}:synth\`) first`);
     return 2;

@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readProjectGraph } from '../scripts/affected-stacks.js';
+import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readPlatformStacks, readProjectGraph } from '../scripts/affected-stacks.js';
 import { ciEnvironmentOutputs } from '../scripts/ci-env.js';
 import { APPROVAL_LABEL, buildComment, COMMENT_MARKER, gateDecision, main as commentMain, MAX_COMMENT_LENGTH, parseResult } from '../scripts/plan-comment.js';
+import { synthesize } from '../stacks/lib/synthesize.js';
 import { stackDefinitions } from '../stacks/registry.js';
 import { runNx, temporaryNxWorkspace } from './support/nx-workspace.js';
 import { FIXTURE_REPO, temporaryRoot, testEnvironment } from './support/synth.js';
@@ -137,6 +138,34 @@ describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => 
     assert.ok(tasks.tasks.dependencies['yunikorn:deploy']!.includes('karpenter:deploy'));
     assert.equal(real.graph.dependencies['tenant-analytics']!.some((d) => d.target === 'yunikorn'), false);
     assert.ok(real.graph.dependencies.yunikorn!.some((d) => d.target === 'karpenter'));
+  });
+});
+
+describe('affected-stacks: a tenant in some environments only', () => {
+  let workspace: string;
+  beforeAll(() => {
+    workspace = temporaryNxWorkspace({
+      keepFixtureTenants: true,
+      tenants: { 'dev-only': { name: 'dev-only', owners: ['arn:aws:iam::111122223333:role/dev-only'], quota: { cpu: '4', memory: '16Gi' }, environments: { dev: {} } } },
+    });
+    // Its file changes (say prod is added later): still only its project is affected.
+    writeFileSync(join(workspace, 'tenants/dev-only/tenant.yaml'), readFileSync(join(workspace, 'tenants/dev-only/tenant.yaml'), 'utf8').replace('cpu: "4"', 'cpu: "8"'));
+    for (const environmentName of ['dev', 'prod']) synthesize({ root: workspace, environmentName, outdir: join(workspace, `out-${environmentName}`), stacks: ['bootstrap'] });
+  });
+
+  it('is still one Nx project, the only tenant its file affects (with yunikorn, generated from every tenant file)', () => {
+    expect([...affectedProjects(workspace, { files: ['tenants/dev-only/tenant.yaml'] })].sort()).toEqual(['tenant-dev-only', 'yunikorn']);
+  });
+
+  it('is selected for the environments it names and skipped, with a note, elsewhere', () => {
+    const graph = readProjectGraph(workspace);
+    writeFileSync(join(workspace, 'graph.json'), JSON.stringify(graph));
+    assert.deepEqual(orderStacks(graph, ['tenant-dev-only'], readPlatformStacks(join(workspace, 'out-dev', 'platform.json'))), ['tenant-dev-only']);
+    const inProd = capture();
+    assert.equal(affectedMain(['--files', 'tenants/dev-only/tenant.yaml', '--platform', join(workspace, 'out-prod', 'platform.json'), '--graph', join(workspace, 'graph.json'), '--json'], inProd.io, workspace), 0);
+    // yunikorn is planned in prod too (its inputs are every tenant file); its plan shows no change there.
+    assert.deepEqual(JSON.parse(inProd.out.stdout), ['yunikorn']);
+    assert.match(inProd.out.stderr, /affected-stacks: skipping tenant-dev-only: not in environment prod \(its tenant\.yaml lists dev\)/);
   });
 });
 

@@ -162,7 +162,7 @@ describe('synth command', () => {
     try {
       const result = synth(root, outdir, {}, ['--stack', 'netwrok']);
       assert.equal(result.status, 1);
-      assert.match(result.stderr, /--stack: netwrok: expected one of the stacks of environment dev: bootstrap, network, cluster/);
+      assert.match(result.stderr, /--stack: netwrok: expected one of the stacks of environment dev: bootstrap, account, network, cluster/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@
  * ...) go into `yunikornDefaults` (ConfigMap `yunikorn-defaults`) or the generated `yunikorn-configs`.
  */
 import { SYSTEM_PLACEMENT, type Toleration } from '../scheduling/system-nodes.js';
-import { CONFIG_KEYS, YUNIKORN_DEPLOYMENTS } from './names.js';
+import { CONFIG_KEYS, SCHEDULER_SERVICE_ACCOUNT, YUNIKORN_DEPLOYMENTS } from './names.js';
 
 export interface ResourceList {
   readonly cpu: string;
@@ -27,6 +27,8 @@ interface Image {
 /** The chart values this platform sets (the chart's defaults hold for everything else). */
 export interface YunikornChartValues {
   readonly image: Image;
+  /** The scheduler's service account: the tenancy admission policies name it (placeholder pods). */
+  readonly serviceAccount: string;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly Toleration[];
   readonly priorityClassName: string;
@@ -124,6 +126,8 @@ export function yunikornChartValues(props: YunikornChartValuesProps): YunikornCh
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`admission controller replicas must be a whole number >= 1, found ${replicas}`);
   return {
     image: image('scheduler'),
+    // The chart default, pinned: the admission policies allow this account's placeholder pods.
+    serviceAccount: SCHEDULER_SERVICE_ACCOUNT,
     ...systemNodes(),
     priorityClassName,
     resources: props.schedulerResources ?? { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },

@@ -18,6 +18,16 @@ export const YUNIKORN_CHART = 'yunikorn';
 /** Release name: the chart labels its objects `release: <name>` (the ServiceMonitor selects on it). */
 export const YUNIKORN_RELEASE = 'yunikorn';
 
+/**
+ * Service account of the scheduler (chart value `serviceAccount`, set explicitly by the platform):
+ * it creates the gang-scheduling placeholder pods in tenant namespaces, so the tenancy admission
+ * policies name it (`platformPodCreators`).
+ */
+export const SCHEDULER_SERVICE_ACCOUNT = 'yunikorn-admin';
+
+/** The Kubernetes username of the scheduler (`system:serviceaccount:<namespace>:<account>`). */
+export const SCHEDULER_USERNAME = `system:serviceaccount:${PLATFORM_NAMESPACES.yunikorn}:${SCHEDULER_SERVICE_ACCOUNT}`;
+
 /** `spec.schedulerName` of pods YuniKorn schedules. */
 export const SCHEDULER_NAME = 'yunikorn';
 

@@ -95,7 +95,13 @@ const ResourcesSchema = z.strictObject({ cpu, memory });
 export const QueueSchema = z
   .strictObject({
     max: ResourcesSchema.optional().describe('Most CPU and memory the running pods of the tenant may use (queue max), at least the quota. Default: the quota.'),
-    maxRunningJobs: z.number().int().min(1).max(10000).optional().describe('Spark jobs running at once; more wait in the queue. Default: no limit.'),
+    maxRunningJobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .optional()
+      .describe('Spark jobs running at once; more wait in the queue (up to quota.maxConcurrentJobs, at most that). Default: quota.maxConcurrentJobs.'),
     ordering: z.enum(['fifo', 'fair']).default('fifo').describe('fifo: jobs start in submission order (needed by gang scheduling); fair: the job using the least goes first.'),
   })
   .describe('YuniKorn queue root.tenants.<name>: guaranteed = quota, max, running jobs, ordering. Used with scheduling.batchScheduler yunikorn, ignored otherwise.');
@@ -122,16 +128,18 @@ function queueMax(tenant: TenantConfig): QueueResources {
 }
 
 /**
- * A tenant's YuniKorn queue. `maxapplications` is maxRunningJobs + 1: the EMR job submitter pods
- * of a namespace have no Spark application id and share one YuniKorn application, which must never
- * wait behind the Spark jobs it submits.
+ * A tenant's YuniKorn queue. `maxapplications` is maxRunningJobs (default: quota.maxConcurrentJobs)
+ * + 1: the EMR job submitter pods of a namespace have no Spark application id and share one YuniKorn
+ * application, which must never wait behind the Spark jobs it submits. Bounding running jobs by
+ * maxConcurrentJobs in the queue keeps that bound for gang-scheduled tenants, whose `spark-drivers`
+ * quota must also hold their placeholders (tenantDriverClassPlaceholders).
  */
 export function tenantQueueProps(tenant: TenantConfig): TenantQueueProps {
   return {
     tenant: tenant.name,
     guaranteed: { cpu: tenant.quota.cpu, memory: tenant.quota.memory },
     max: queueMax(tenant),
-    ...(tenant.queue.maxRunningJobs !== undefined ? { maxApplications: tenant.queue.maxRunningJobs + 1 } : {}),
+    maxApplications: (tenant.queue.maxRunningJobs ?? tenant.quota.maxConcurrentJobs) + 1,
     ordering: tenant.queue.ordering,
   };
 }
@@ -141,6 +149,19 @@ export function tenantYunikornPods(environment: Pick<Environment, 'scheduling'>,
   if (!usesYunikorn(environment)) return undefined;
   const gang = tenant.spark.gangScheduling;
   return { queue: tenantQueuePath(tenant.name), ...(gang ? { gang } : {}) };
+}
+
+/**
+ * Pods per gang-scheduled job, besides the driver, that carry the driver PriorityClass and so count
+ * against the `spark-drivers` quota: YuniKorn 1.8 gives every placeholder the PriorityClass of the
+ * application's originating pod (k8shim `pkg/cache/placeholder.go`, `newPlaceholder`), and the
+ * originator is the driver. A job's peak is its driver, the driver placeholder and minExecutors
+ * executor placeholders (the real driver and executors replace them one by one). 0 without gang
+ * scheduling or YuniKorn.
+ */
+export function tenantDriverClassPlaceholders(environment: Pick<Environment, 'scheduling'>, tenant: TenantConfig): number {
+  const gang = tenantYunikornPods(environment, tenant)?.gang;
+  return gang ? 1 + gang.minExecutors : 0;
 }
 
 /** requests.cpu / requests.memory of the tenant's ResourceQuota (see the module comment). */
@@ -168,8 +189,25 @@ export function tenantSchedulingProblems(tenant: TenantConfig, environment: Pick
       }
     }
   }
+  if (tenant.queue.maxRunningJobs !== undefined && tenant.queue.maxRunningJobs > tenant.quota.maxConcurrentJobs) {
+    problems.push({
+      file,
+      field: 'queue.maxRunningJobs',
+      expected: `at most quota.maxConcurrentJobs (${tenant.quota.maxConcurrentJobs}): jobs beyond maxRunningJobs wait in the queue, jobs beyond maxConcurrentJobs are rejected, so a larger maxRunningJobs never applies`,
+      found: describeValue(tenant.queue.maxRunningJobs),
+    });
+  }
   const gang = tenant.spark.gangScheduling;
   if (gang) {
+    const maxExecutors = tenant.jobDefaults.executors.max;
+    if (gang.minExecutors > maxExecutors) {
+      problems.push({
+        file,
+        field: 'spark.gangScheduling.minExecutors',
+        expected: `at most jobDefaults.executors.max (${maxExecutors}): placeholders beyond the executors a job may have hold capacity until the timeout`,
+        found: describeValue(gang.minExecutors),
+      });
+    }
     if (tenant.queue.ordering !== 'fifo') {
       problems.push({ file, field: 'queue.ordering', expected: 'fifo (YuniKorn gang scheduling, spark.gangScheduling, needs a FIFO queue)', found: describeValue(tenant.queue.ordering) });
     }

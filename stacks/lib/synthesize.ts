@@ -12,8 +12,12 @@ import { join } from 'node:path';
 import { type DisabledStack, disabledStacks, stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
+import { loadTenantSetWithJobs } from './job-templates.js';
+import type { TenantSet } from './tenant-config.js';
+import { tenantStackName } from '../tenant/contract.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
+import { evaluationDate } from './kubernetes-support.js';
 import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, readJson, stackFingerprint } from './fingerprint.js';
 
 export interface SynthOptions {
@@ -39,10 +43,25 @@ export interface SynthResult {
   /** Selected stacks whose output was already current (incremental runs). */
   readonly upToDate: readonly StackDefinition[];
   readonly all: readonly StackDefinition[];
-  /** Requested stacks this environment leaves out (nothing is written for them). */
-  readonly skipped: readonly DisabledStack[];
   /** Guardrail results of the synthesized stacks (all passed; suppressions listed). */
   readonly guardrails: readonly StackGuardrailResult[];
+  /** Tenant stacks whose tenant file names other environments only: no stack in this one. */
+  readonly notInEnvironment: readonly NotInEnvironment[];
+  /** Requested stacks (`stacks`) that are such tenant stacks: nothing to synthesize, not an error. */
+  readonly skipped: readonly NotInEnvironment[];
+  /** Requested stacks this environment's settings leave out (`yunikorn` with the default scheduler): nothing is written for them. */
+  readonly disabledSkipped: readonly DisabledStack[];
+}
+
+/** A tenant stack that does not exist in the environment (recorded in platform.json). */
+export interface NotInEnvironment {
+  readonly stack: string;
+  readonly file: string;
+  readonly environments: readonly string[];
+}
+
+function notInEnvironment(outside: TenantSet['outside']): NotInEnvironment[] {
+  return outside.map((t) => ({ stack: tenantStackName(t.name), file: t.file, environments: t.environments }));
 }
 
 /** Guardrail report file, next to manifest.json. */
@@ -96,11 +115,19 @@ interface Manifest {
 
 export function synthesize(options: SynthOptions): SynthResult {
   const outdir = options.outdir ?? join(options.root, 'cdktf.out');
+  // A bad PLATFORM_TODAY is a configuration error, reported before anything is built.
+  evaluationDate();
   const environment = loadEnvironment(options.root, options.environmentName);
-  const all = stackDefinitions(options.root, environment);
+  const tenantSet = loadTenantSetWithJobs(options.root, environment);
+  const all = stackDefinitions(options.root, environment, tenantSet.tenants);
+  const outside = notInEnvironment(tenantSet.outside);
   const disabled = disabledStacks(environment);
-  const skipped = disabled.filter((d) => (options.stacks ?? []).includes(d.name));
-  const requested = (options.stacks ?? []).filter((name) => !skipped.some((d) => d.name === name));
+  // A tenant project exists in every environment (Nx infers it from the folder), and so does a
+  // stack project the environment's settings leave out (`yunikorn`): synthesizing either where it
+  // does not exist is a no-op, so `nx run-many -t synth` works in each environment.
+  const skipped = outside.filter((t) => options.stacks?.includes(t.stack));
+  const disabledSkipped = disabled.filter((d) => options.stacks?.includes(d.name));
+  const requested = (options.stacks ?? []).filter((name) => !skipped.some((t) => t.stack === name) && !disabledSkipped.some((d) => d.name === name));
   const unknown = requested.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -112,8 +139,10 @@ export function synthesize(options: SynthOptions): SynthResult {
       })),
     );
   }
-  const selected = requested.length === 0 && skipped.length === 0 ? all : all.filter((s) => requested.includes(s.name));
-  const full = requested.length === 0 && skipped.length === 0;
+  // Only such stacks requested: nothing is built, but platform.json is published for this
+  // environment, so `tf.js` (the diff/deploy targets that follow) knows the stack is not here.
+  const full = (options.stacks ?? []).length === 0;
+  const selected = full ? all : all.filter((s) => requested.includes(s.name));
 
   const fingerprintsPath = join(outdir, FINGERPRINTS_FILE);
   const recorded = readJson<Fingerprints>(fingerprintsPath);
@@ -177,7 +206,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
       writeFileSync(
         join(outdir, 'platform.json'),
-        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), disabled }, null, 2)}\n`,
+        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), notInEnvironment: outside, disabled }, null, 2)}\n`,
       );
       writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
       // Re-read under the lock: a parallel `synth --stack` (nx run-many) may have published since.
@@ -200,7 +229,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     // Nothing was published: leave no empty output directory behind either.
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: building, upToDate, all, skipped, guardrails };
+  return { environment, outdir, synthesized: building, upToDate, all, guardrails, notInEnvironment: outside, skipped, disabledSkipped };
 }
 
 /**
