@@ -171,8 +171,18 @@ describe('ResourceQuota and queue quotas together', () => {
     // analytics: max = quota 400 / 1600Gi; risk-models: queue.max 300 / 1200Gi.
     assert.deepEqual(compute(stacks.analytics.yunikorn), { 'requests.cpu': '800', 'requests.memory': '3200Gi', pods: '2000' });
     assert.deepEqual(compute(stacks.risk.yunikorn), { 'requests.cpu': '600', 'requests.memory': '2400Gi' });
-    const three = synthStack('tenant-risk-models', testEnvironment({ scheduling: { batchScheduler: 'yunikorn', yunikorn: { resourceQuotaRatio: 3 } } }));
+    const three = synthStack('tenant-risk-models', testEnvironment({ scheduling: { batchScheduler: 'yunikorn', yunikorn: { resourceQuotaRatio: 3, allowUnsupportedKubernetesVersion: true } } }));
     assert.deepEqual(compute(three), { 'requests.cpu': '900', 'requests.memory': '3600Gi' });
+  });
+
+  it('makes room for gang placeholders in the spark-drivers quota (they inherit the driver class), and bounds running jobs in the queue instead', () => {
+    const drivers = (tf: TerraformJson) => manifestsOf(tf, 'ResourceQuota').find((q) => q.metadata.name === 'spark-drivers')!.spec.hard;
+    // risk-models: 10 jobs, each a driver, a driver placeholder and 8 executor placeholders.
+    assert.deepEqual(drivers(stacks.risk.yunikorn), { pods: '100' });
+    assert.deepEqual(drivers(stacks.risk.plain), { pods: '10' });
+    // analytics has no gang scheduling: one driver per job, with or without YuniKorn.
+    assert.deepEqual(drivers(stacks.analytics.yunikorn), { pods: '20' });
+    // Running jobs stay bounded by the queue's maxapplications (yunikorn-queues.test.ts).
   });
 
   it('sizes dedicated NodePools to the queue max: the most the tenant may run', () => {
@@ -200,10 +210,21 @@ describe('with the default scheduler', () => {
       if (key === 'spark.kubernetes.scheduler.name' || key.includes('yunikorn.apache.org/')) delete overrides.applicationConfiguration[0]!.properties[key];
     }
     copy.output!.configurationOverrides!.value = JSON.stringify(overrides);
+    // Job templates carry the same spark-defaults (the job-defaults builder).
+    for (const template of Object.values(resourcesOf(copy, 'aws_emrcontainers_job_template'))) {
+      const data = template.job_template_data as { configuration_overrides: { application_configuration: { classification: string; properties: Record<string, string> }[] } };
+      for (const classification of data.configuration_overrides.application_configuration) {
+        for (const key of Object.keys(classification.properties)) {
+          if (key === 'spark.kubernetes.scheduler.name' || key.includes('yunikorn.apache.org/')) delete classification.properties[key];
+        }
+      }
+    }
     for (const [id, resource] of Object.entries(resourcesOf(copy, 'kubernetes_manifest'))) {
       const manifest = resource.manifest as { kind: string; metadata: { name: string } };
-      // The two values YuniKorn changes: the ResourceQuota (above the queue max) and dedicated pool limits (the queue max).
-      if ((manifest.kind === 'ResourceQuota' && manifest.metadata.name === 'compute') || manifest.kind === 'NodePool') resource.manifest = resourcesOf(plain, 'kubernetes_manifest')[id]!.manifest;
+      // The values YuniKorn changes: the ResourceQuota (above the queue max), the driver-class quota
+      // (room for gang placeholders) and dedicated pool limits (the queue max).
+      const changed = manifest.kind === 'ResourceQuota' ? ['compute', 'spark-drivers'].includes(manifest.metadata.name) : manifest.kind === 'NodePool';
+      if (changed) resource.manifest = resourcesOf(plain, 'kubernetes_manifest')[id]!.manifest;
     }
     return copy;
   }
@@ -257,7 +278,7 @@ describe('tenant file: queue and gang scheduling fields', () => {
     expect(problems({ spark: { gangScheduling: { ...gang, minExecutors: 30 } } })).toEqual([
       'tenants/teamx/tenant.yaml: spark.gangScheduling.minExecutors: expected a gang (driver + minExecutors x executor) that fits the queue max (100 CPU, 400Gi): YuniKorn rejects jobs whose placeholders exceed it (cpu and memory would), found number 30',
     ]);
-    const ratioOne = testEnvironment({ scheduling: { batchScheduler: 'yunikorn', yunikorn: { resourceQuotaRatio: 1 } } });
+    const ratioOne = testEnvironment({ scheduling: { batchScheduler: 'yunikorn', yunikorn: { resourceQuotaRatio: 1, allowUnsupportedKubernetesVersion: true } } });
     expect(problems({ spark: { gangScheduling: gang } }, ratioOne)).toEqual([
       'tenants/teamx/tenant.yaml: spark.gangScheduling: expected scheduling.yunikorn.resourceQuotaRatio of at least 2 in environments/dev.yaml (placeholders and the pods replacing them both count against the namespace ResourceQuota for a moment), found resourceQuotaRatio 1',
     ]);
@@ -270,9 +291,40 @@ describe('tenant file: queue and gang scheduling fields', () => {
     ]);
   });
 
+  it('keeps running jobs within the jobs a tenant may have, and a gang within the executors a job may have', () => {
+    expect(problems({ quota: { cpu: '100', memory: '400Gi', maxConcurrentJobs: 4 }, queue: { maxRunningJobs: 5 } })).toEqual([
+      'tenants/teamx/tenant.yaml: queue.maxRunningJobs: expected at most quota.maxConcurrentJobs (4): jobs beyond maxRunningJobs wait in the queue, jobs beyond maxConcurrentJobs are rejected, so a larger maxRunningJobs never applies, found number 5',
+    ]);
+    expect(problems({ jobDefaults: { executors: { min: 1, max: 3 } }, spark: { gangScheduling: gang } })).toEqual([
+      'tenants/teamx/tenant.yaml: spark.gangScheduling.minExecutors: expected at most jobDefaults.executors.max (3): placeholders beyond the executors a job may have hold capacity until the timeout, found number 4',
+    ]);
+  });
+
+  it('takes the queue per environment, checked against that environment\'s quota and named there', () => {
+    const prodQuota = { quota: { cpu: '300' } };
+    const tenant = (prod: Record<string, unknown>) => ({ queue: { max: { cpu: '150', memory: '600Gi' } }, environments: { dev: {}, prod } });
+    const prodEnv = testEnvironment({}, 'prod');
+    // prod's quota outgrows the queue max of the file: an error on the tenant's own field, in prod.
+    expect(problems(tenant(prodQuota), prodEnv)).toEqual([
+      'tenants/teamx/tenant.yaml: queue.max.cpu: expected at least quota.cpu (300): the quota is the guaranteed part of the max, found "150"',
+    ]);
+    // prod's own queue max fixes it; a bad override is named under environments.prod.
+    assert.deepEqual(problems(tenant({ ...prodQuota, queue: { max: { cpu: '450', memory: '600Gi' } } }), prodEnv), []);
+    expect(problems(tenant({ ...prodQuota, queue: { max: { cpu: '200', memory: '600Gi' } } }), prodEnv)).toEqual([
+      'tenants/teamx/tenant.yaml: environments.prod.queue.max.cpu: expected at least quota.cpu (300): the quota is the guaranteed part of the max, found "200"',
+    ]);
+    const root = temporaryRoot({ tenants: { teamx: { name: 'teamx', owners: owner('teamx'), quota: { cpu: '100', memory: '400Gi' }, ...tenant({ ...prodQuota, queue: { max: { cpu: '450', memory: '600Gi' }, maxRunningJobs: 3 } }) } } });
+    const inProd = loadTenants(root, prodEnv)[0]!;
+    const inDev = loadTenants(root, yunikornEnv)[0]!;
+    assert.deepEqual([inProd.queue, inDev.queue], [
+      { max: { cpu: '450', memory: '600Gi' }, maxRunningJobs: 3, ordering: 'fifo' },
+      { max: { cpu: '150', memory: '600Gi' }, ordering: 'fifo' },
+    ]);
+  });
+
   it('validates the fields the same way with the default scheduler (a tenant file stays valid in every environment)', () => {
     assert.equal(problems({ queue: { max: { cpu: '50', memory: '1Ti' } } }, defaultEnv).length, 1);
-    const ratioOne = testEnvironment({ scheduling: { batchScheduler: 'default', yunikorn: { resourceQuotaRatio: 1 } } });
+    const ratioOne = testEnvironment({ scheduling: { batchScheduler: 'default', yunikorn: { resourceQuotaRatio: 1, allowUnsupportedKubernetesVersion: true } } });
     assert.deepEqual(problems({ spark: { gangScheduling: gang } }, ratioOne), []);
   });
 });
