@@ -16,6 +16,8 @@ import { synthesize } from '../stacks/lib/synthesize.js';
 import { disabledStacks, stackDefinitions } from '../stacks/registry.js';
 import { exactNamespaceRegexes, yunikornChartValues } from '../modules/yunikorn/helm-values.js';
 import { YUNIKORN_RELEASES } from '../modules/yunikorn/versions.js';
+import { KNOWN_METRICS } from '../modules/observability/metrics.js';
+import { parsePromQL, substituteGrafanaVariables } from '../modules/observability/promql.js';
 import { compiledScript, FIXTURE_REPO, rawEnvironment, resourcesOf, SOURCE_ROOT, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
 
 const environment = testEnvironment();
@@ -242,6 +244,21 @@ describe('observability-config: YuniKorn monitoring', () => {
     const model = JSON.parse(dashboard.data!['batch-scheduling.json']!) as { panels: { title: string; targets: { expr: string }[] }[] };
     const exprs = model.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     for (const needle of ['state="guaranteed"', 'state="max"', 'state="allocated"', 'state="pending"', 'state="accepted"', 'tenant:spark_pending_driver_age_seconds:max']) assert.ok(exprs.includes(needle), needle);
+  });
+
+  it('every YuniKorn rule and dashboard query is checked by the PromQL grammar (lezer-promql) and reads only known metrics', () => {
+    const rule = yk.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'yunikorn')!;
+    const rules = (rule.spec.groups as { rules: { alert?: string; record?: string; expr: string }[] }[]).flatMap((g) => g.rules);
+    const dashboard = yk.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'dashboard-batch-scheduling')!;
+    const panels = (JSON.parse(dashboard.data!['batch-scheduling.json']!) as { panels: { targets?: { expr: string }[] }[] }).panels;
+    const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => substituteGrafanaVariables(t.expr)));
+    for (const expr of [...rules.map((r) => r.expr), ...queries]) {
+      const parsed = parsePromQL(expr);
+      assert.ok(parsed.metrics.length > 0, expr);
+      for (const metric of parsed.metrics) assert.ok(KNOWN_METRICS.has(metric), `${metric} in ${expr}`);
+    }
+    for (const r of rules) assert.equal(parsePromQL(r.expr).type, 'instant', r.alert ?? r.record);
+    assert.ok(rules.length >= 7 && queries.length >= 10, `${rules.length} rules, ${queries.length} queries`);
   });
 
   it('adds none of it with the default scheduler', () => {

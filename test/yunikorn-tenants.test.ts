@@ -12,7 +12,11 @@ import { parse } from 'yaml';
 import { placeholderAffinity, sparkTaskGroups } from '../modules/yunikorn/spark.js';
 import { ConfigError } from '../stacks/lib/config-file.js';
 import { loadTenants } from '../stacks/lib/tenant-config.js';
-import { resourceLike, resourcesOf, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
+import { buildStartJobRunRequest } from '../scripts/job/request.js';
+import { loadTenantsWithJobs } from '../stacks/lib/job-templates.js';
+import { tenantJobSettings } from '../stacks/tenant/job-settings.js';
+import { renderJobTemplate } from '../stacks/tenant/job-templates.js';
+import { FIXTURE_REPO, resourceLike, resourcesOf, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
 
 const ACCOUNT = '111122223333';
 const yunikornEnv = testEnvironment();
@@ -371,4 +375,31 @@ describe('placeholder affinity (module)', () => {
     assert.throws(() => sparkTaskGroups(pods, { ...gang, minExecutors: 0 }), /minExecutors must be a whole number >= 1/);
     assert.throws(() => sparkTaskGroups(pods, { ...gang, timeoutSeconds: 1.5 }), /timeoutSeconds/);
   });
+});
+
+describe('jobs route to YuniKorn whoever starts them (job-defaults builder)', () => {
+  const sparkDefaultsOf = (overrides: { applicationConfiguration?: { classification?: string; properties?: Record<string, string> }[] } | undefined) =>
+    overrides?.applicationConfiguration?.find((c) => c.classification === 'spark-defaults')?.properties ?? {};
+  const routing = { 'spark.kubernetes.scheduler.name': 'yunikorn', 'spark.kubernetes.driver.label.yunikorn.apache.org/queue': 'root.tenants.risk-models', 'spark.kubernetes.executor.label.yunikorn.apache.org/queue': 'root.tenants.risk-models' };
+  const risk = (env: typeof yunikornEnv) => loadTenantsWithJobs(FIXTURE_REPO, env).find((t) => t.name === 'risk-models')!;
+
+  for (const [name, env, routed] of [['yunikorn', yunikornEnv, true], ['default', defaultEnv, false]] as const) {
+    it(`${name} scheduler: npm run job requests and job templates ${routed ? 'carry' : 'do not carry'} the scheduler and queue, and the pod templates agree`, () => {
+      const tenant = risk(env);
+      const settings = tenantJobSettings(env, tenant);
+      const request = buildStartJobRunRequest(
+        { ...settings, virtualClusterId: 'vcriskmodels0000000000000' },
+        { name: 'adhoc', driver: { type: 'spark-submit', entryPoint: `s3://${settings.bucket}/code/job.py`, arguments: [] }, conf: {}, clientToken: 'token-1' },
+      );
+      const template = renderJobTemplate(settings, tenant.jobTemplates[0]!);
+      for (const conf of [sparkDefaultsOf(request.configurationOverrides), sparkDefaultsOf(template.configurationOverrides)]) {
+        if (routed) expect(conf).toEqual(expect.objectContaining(routing));
+        else for (const key of Object.keys(routing)) assert.equal(conf[key], undefined, key);
+      }
+      const { driver, executor } = settings.jobDefaults.podTemplates;
+      assert.equal(driver.spec!.schedulerName, routed ? 'yunikorn' : undefined);
+      assert.equal(executor.metadata?.labels?.['yunikorn.apache.org/queue'], routed ? 'root.tenants.risk-models' : undefined);
+      assert.equal(driver.metadata?.annotations?.['yunikorn.apache.org/task-groups'] !== undefined, routed, 'gang task groups on the driver template');
+    });
+  }
 });
