@@ -183,6 +183,29 @@ describe('queues.yaml when tenant folders come and go', () => {
     assert.equal(data['admissionController.filtering.processNamespaces'], '^analytics$');
   });
 
+  it("holds only the environment's tenants, each with its environment's quota and queue", () => {
+    const root = temporaryRoot({
+      keepFixtureTenants: true,
+      tenants: {
+        'prod-only': { name: 'prod-only', owners: owner('prod-only'), quota: { cpu: '8', memory: '32Gi' }, environments: { prod: {} } },
+        grows: { name: 'grows', owners: owner('grows'), quota: { cpu: '8', memory: '32Gi' }, environments: { dev: {}, prod: { quota: { cpu: '40' }, queue: { max: { cpu: '60', memory: '64Gi' } } } } },
+      },
+    });
+    const inDev = checkConfig(generated(root).config);
+    assert.deepEqual(Object.keys(inDev), ['analytics', 'grows', 'risk-models']);
+    assert.equal(generated(root).processNamespaces, '^analytics$,^grows$,^risk-models$');
+    const prodTf = synthStack('yunikorn', testEnvironment({}, 'prod'), root);
+    const prodData = Object.values(resourcesOf(prodTf, 'kubernetes_manifest')).map((r) => r.manifest as { kind: string; data: Record<string, string> }).find((m) => m.kind === 'ConfigMap')!.data;
+    const inProd = checkConfig(parse(prodData['queues.yaml']!));
+    assert.deepEqual(Object.keys(inProd), ['analytics', 'grows', 'prod-only', 'risk-models']);
+    assert.deepEqual([inDev.grows.resources, inProd.grows.resources], [
+      { guaranteed: { vcore: '8', memory: '32Gi' }, max: { vcore: '8', memory: '32Gi' } },
+      { guaranteed: { vcore: '40', memory: '32Gi' }, max: { vcore: '60', memory: '64Gi' } },
+    ]);
+    // risk-models' prod override: quota 400 CPU, queue max 600.
+    assert.deepEqual(inProd['risk-models'].resources.max, { vcore: '600', memory: '1200Gi' });
+  });
+
   it('keeps root.tenants, and processes no namespace, with no tenant at all', () => {
     const { config, processNamespaces } = generated(temporaryRoot({ tenants: 'none' }));
     assert.deepEqual(checkConfig(config), {});
