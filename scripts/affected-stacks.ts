@@ -172,7 +172,9 @@ function runNx(root: string, args: readonly string[]): string {
   const result = spawnSync(bin, args, {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+    // Plugins in-process: isolated plugin workers cost ~5 s of CPU per nx command on a 2-core runner;
+    // the only plugin is this repository's own (scripts/nx/tenant-projects.cjs).
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false' },
     maxBuffer: 256 * 1024 * 1024,
   });
   if (result.status !== 0) throw new AffectedStacksError(`nx ${args.join(' ')} failed (exit ${result.status ?? 'signal'}):\n${result.stderr || result.stdout}`);

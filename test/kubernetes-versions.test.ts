@@ -209,7 +209,7 @@ describe('synth and the support dates (PLATFORM_TODAY injected)', () => {
     const root = temporaryRoot();
     const outdir = join(root, 'out');
     try {
-      const early = synth(root, outdir, '2026-12-01');
+      const early = synth(root, outdir, '2026-12-01', ['--stack', 'cluster']);
       assert.equal(early.status, 0, early.stderr);
       assert.doesNotMatch(early.stderr, /warning/);
       // The day the version enters the warning window the stacks are rebuilt (the date-dependent

@@ -1,9 +1,8 @@
 /**
  * The reviewed plan is the applied plan (scripts/plan-review/compare.ts), on real plans terraform
- * makes offline. To keep terraform to three invocations (init, plan, show), one configuration
- * holds every scenario as an instance of one local module with different inputs, over one prior
- * state; each module instance's resource changes are one scenario's plan (the `module.<name>.`
- * prefix removed, so addresses compare as in a stack of its own):
+ * makes offline. To keep terraform to three invocations (init, plan, show), every scenario is an
+ * instance of one local module with different inputs, over one prior state
+ * (test/support/terraform-scenarios.ts):
  *
  *   reviewed   the plan a reviewer approved: bucket tags updated, policy widened to s3:ListBucket,
  *              one ingress rule from the VPC
@@ -21,8 +20,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from '@jest/globals';
 import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { comparePlans, EXIT_DIFFERENT, renderComparison } from '../scripts/plan-review/compare.js';
-import { parsePlan, type TerraformPlan } from '../scripts/plan-review/review.js';
+import type { TerraformPlan } from '../scripts/plan-review/review.js';
 import { compiledScript } from './support/synth.js';
+import { planScenarios, type ScenarioStateResource } from './support/terraform-scenarios.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'plan-compare-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -82,58 +82,29 @@ const SCENARIOS: Record<string, Record<string, unknown>> = {
 };
 
 /** The deployed state every scenario starts from (resource schema versions of hashicorp/aws 5.100.0). */
-function priorState(): unknown {
-  const resources = Object.keys(SCENARIOS).flatMap((module) => [
-    { type: 'aws_s3_bucket', name: 'data', schema: 0, attributes: { id: 'acme-data-v1', bucket: 'acme-data-v1', arn: 'arn:aws:s3:::acme-data-v1', force_destroy: false, tags: null, tags_all: {} } },
+const DEPLOYED: ScenarioStateResource[] = [
+    { type: 'aws_s3_bucket', name: 'data', schemaVersion: 0, attributes: { id: 'acme-data-v1', bucket: 'acme-data-v1', arn: 'arn:aws:s3:::acme-data-v1', force_destroy: false, tags: null, tags_all: {} } },
     {
       type: 'aws_iam_policy',
       name: 'reader',
-      schema: 0,
+      schemaVersion: 0,
       attributes: { id: `arn:aws:iam::${ACCOUNT}:policy/reader`, arn: `arn:aws:iam::${ACCOUNT}:policy/reader`, name: 'reader', path: '/', description: '', policy_id: 'ANPAREADER', policy: JSON.stringify(policy(['s3:GetObject'])), tags: {}, tags_all: {} },
     },
     {
       type: 'aws_security_group',
       name: 'web',
-      schema: 1,
+      schemaVersion: 1,
       attributes: { id: 'sg-0123456789abcdef0', arn: `arn:aws:ec2:us-west-2:${ACCOUNT}:security-group/sg-0123456789abcdef0`, name: 'web', name_prefix: '', description: 'Managed by Terraform', vpc_id: 'vpc-0123456789abcdef0', owner_id: ACCOUNT, ingress: [], egress: [], revoke_rules_on_delete: false, tags: {}, tags_all: {} },
     },
-  ].map((r) => ({ mode: 'managed', module: `module.${module}`, type: r.type, name: r.name, provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ schema_version: r.schema, attributes: r.attributes, sensitive_attributes: [] }] })));
-  return { version: 4, terraform_version: '1.11.0', serial: 1, lineage: '5b7c2f0e-13b0-4c1e-9a51-plan-compare', outputs: {}, resources };
-}
+  ];
 
-/** One scenario's plan: the module instance's resource changes, addressed as in a stack of its own. */
-function scenarioPlan(plan: TerraformPlan, module: string): TerraformPlan {
-  const prefix = `module.${module}.`;
-  return {
-    ...plan,
-    resource_changes: plan.resource_changes
-      .filter((rc) => rc.address.startsWith(prefix))
-      .map(({ module_address: _module, ...rc }) => ({ ...rc, address: rc.address.slice(prefix.length) })),
-  };
-}
-
-const plans = new Map<string, TerraformPlan>();
-let planDir = '';
+let plans: ReadonlyMap<string, TerraformPlan> = new Map();
 
 beforeAll(() => {
   if (skip) return;
   if (!terraform) throw new Error(`terraform unavailable: ${missing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
-  planDir = join(tmp, 'scenarios');
-  mkdirSync(join(planDir, 'variant'), { recursive: true });
-  writeFileSync(join(planDir, 'variant', 'main.tf.json'), JSON.stringify(MODULE, null, 2));
-  writeFileSync(
-    join(planDir, 'main.tf.json'),
-    JSON.stringify({
-      terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: '5.100.0' } } },
-      provider: { aws: { region: 'us-west-2', skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true } },
-      module: Object.fromEntries(Object.entries(SCENARIOS).map(([name, inputs]) => [name, { source: './variant', ...inputs }])),
-    }),
-  );
-  writeFileSync(join(planDir, 'terraform.tfstate'), JSON.stringify(priorState()));
-  terraform.run(['init', '-input=false', '-no-color'], planDir);
-  terraform.run(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color', '-out=p.tfplan'], planDir);
-  const all = parsePlan(terraform.run(['show', '-json', 'p.tfplan'], planDir).stdout, 'p.tfplan');
-  for (const name of Object.keys(SCENARIOS)) plans.set(name, scenarioPlan(all, name));
+  const scenarios = Object.fromEntries(Object.entries(SCENARIOS).map(([name, inputs]) => [name, { source: './variant', inputs, state: DEPLOYED }]));
+  plans = planScenarios(terraform, join(tmp, 'scenarios'), { variant: { 'main.tf.json': MODULE } }, scenarios).plans;
 }, 120_000);
 
 const plan = (name: string) => plans.get(name)!;

@@ -1,15 +1,15 @@
 /**
- * Tests for scripts/plan-review. The AWS plans are real: each scenario writes a Terraform JSON config
- * (test/fixtures/plan-review/<scenario>.tf.json) and, for change plans, a hand-made prior state into a
- * temp dir, then runs terraform init / plan -refresh=false / show -json offline against the provider
- * mirror found by scripts/lib/terraform.ts. Kubernetes quota changes use a hand-written plan JSON
+ * Tests for scripts/plan-review. The AWS plans are real: each scenario's Terraform JSON
+ * (test/fixtures/plan-review/<scenario>.tf.json) is a module of one configuration, with a hand-made
+ * prior state for the change plans, planned once with terraform init / plan -refresh=false /
+ * show -json offline against the provider mirror found by scripts/lib/terraform.ts. Kubernetes quota changes use a hand-written plan JSON
  * (test/fixtures/plan-review/tenant-alpha/plan.json) because there is no kubernetes provider mirror.
  *
  * Without terraform or a mirror these tests fail, unless SKIP_TERRAFORM_VALIDATE=1 (then they skip).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from '@jest/globals';
@@ -32,6 +32,7 @@ import {
   type TerraformPlan,
 } from '../scripts/plan-review/review.js';
 import { SOURCE_ROOT } from './support/synth.js';
+import { planScenarios, type ScenarioStateResource } from './support/terraform-scenarios.js';
 
 const FIXTURES = join(SOURCE_ROOT, 'test/fixtures/plan-review');
 const CLI = join(SOURCE_ROOT, 'dist/scripts/plan-review/cli.js');
@@ -67,43 +68,11 @@ function needTerraform(): OfflineTerraform {
   throw new Error(`terraform unavailable: ${terraformMissing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
 }
 
-const MAIN_TF = {
-  terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: '5.100.0' } } },
-  provider: {
-    aws: {
-      region: 'us-west-2',
-      skip_credentials_validation: true,
-      skip_requesting_account_id: true,
-      skip_metadata_api_check: true,
-    },
-  },
-};
+type StateResource = Omit<ScenarioStateResource, 'schemaVersion'>;
 
-interface StateResource {
-  type: string;
-  name: string;
-  attributes: Record<string, unknown>;
-}
-
-/** Resource schema versions in hashicorp/aws 5.100.0 (pinned above); state must match them. */
+/** Resource schema versions in hashicorp/aws 5.100.0 (pinned in the scenarios' root); state must match them. */
 const SCHEMA_VERSIONS: Record<string, number> = { aws_security_group: 1 };
-
-function priorState(resources: StateResource[]): unknown {
-  return {
-    version: 4,
-    terraform_version: '1.10.0',
-    serial: 1,
-    lineage: '7c1f5a52-2f4e-4b7e-9d7a-plan-review',
-    outputs: {},
-    resources: resources.map((r) => ({
-      mode: 'managed',
-      type: r.type,
-      name: r.name,
-      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
-      instances: [{ schema_version: SCHEMA_VERSIONS[r.type] ?? 0, attributes: r.attributes, sensitive_attributes: [] }],
-    })),
-  };
-}
+const withSchema = (resources: StateResource[]): ScenarioStateResource[] => resources.map((r) => ({ ...r, schemaVersion: SCHEMA_VERSIONS[r.type] ?? 0 }));
 
 const policy = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const ACCOUNT = '123456789012';
@@ -217,33 +186,37 @@ const LOGS_STATE: StateResource[] = [
   },
 ];
 
-/** Runs init/plan/show in `<tmp>/<stack>/` and returns the path of the plan JSON written there. */
-function makePlan(tf: OfflineTerraform, stack: string, fixture: string, state?: StateResource[]): string {
-  const dir = join(tmp, stack);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'main.tf.json'), `${JSON.stringify(MAIN_TF, null, 2)}\n`);
-  copyFileSync(join(FIXTURES, fixture), join(dir, 'resources.tf.json'));
-  if (state) writeFileSync(join(dir, 'terraform.tfstate'), JSON.stringify(priorState(state), null, 2));
-  tf.run(['init', '-input=false', '-no-color'], dir);
-  tf.run(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color', '-out=p.tfplan'], dir);
-  const planFile = join(dir, 'plan.json');
-  writeFileSync(planFile, tf.run(['show', '-json', 'p.tfplan'], dir).stdout);
-  return planFile;
-}
-
-const planCache = new Map<string, string>();
-function scenario(stack: string, fixture: string, state?: StateResource[]): string {
-  const tf = needTerraform();
-  let file = planCache.get(stack);
-  if (!file) {
-    file = makePlan(tf, stack, fixture, state);
-    planCache.set(stack, file);
+/**
+ * The three scenarios' plans, made once with one terraform init/plan/show (each scenario is a
+ * module of one configuration: test/support/terraform-scenarios.ts), written to
+ * `<tmp>/<scenario>/plan.json` so the folder name is the stack name, as in CI's artifacts.
+ */
+let planFiles: Map<string, string> | undefined;
+function scenario(name: 'network' | 'storage' | 'logs'): string {
+  if (!planFiles) {
+    const { plans } = planScenarios(
+      needTerraform(),
+      join(tmp, 'scenarios'),
+      Object.fromEntries(['network', 'storage', 'logs'].map((m) => [m, { 'resources.tf.json': JSON.parse(readFileSync(join(FIXTURES, `${m}.tf.json`), 'utf8')) }])),
+      {
+        network: { source: './network' },
+        storage: { source: './storage', state: withSchema(STORAGE_STATE) },
+        logs: { source: './logs', state: withSchema(LOGS_STATE) },
+      },
+    );
+    planFiles = new Map();
+    for (const [stack, plan] of plans) {
+      mkdirSync(join(tmp, stack), { recursive: true });
+      const file = join(tmp, stack, 'plan.json');
+      writeFileSync(file, JSON.stringify(plan));
+      planFiles.set(stack, file);
+    }
   }
-  return file;
+  return planFiles.get(name)!;
 }
-const networkPlan = () => scenario('network', 'network.tf.json');
-const storagePlan = () => scenario('storage', 'storage.tf.json', STORAGE_STATE);
-const logsPlan = () => scenario('logs', 'logs.tf.json', LOGS_STATE);
+const networkPlan = () => scenario('network');
+const storagePlan = () => scenario('storage');
+const logsPlan = () => scenario('logs');
 
 function review(...files: string[]): PlanReview {
   return reviewPlans(files.map((f) => ({ ...parsePlanArgument(f), plan: readPlanFile(f) })));

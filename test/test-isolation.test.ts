@@ -44,6 +44,7 @@ describe('test isolation', () => {
       NX_NO_CLOUD: 'true',
       NX_TUI: 'false',
       NX_SKIP_NX_CACHE: 'true',
+      NX_ISOLATE_PLUGINS: 'false',
     });
   });
 

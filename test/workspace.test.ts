@@ -144,7 +144,7 @@ describe('synth command', () => {
   it('selects the environment with PLATFORM_ENV and rejects an unknown one', () => {
     const { root, outdir } = tempRepo();
     try {
-      const prod = synth(root, outdir, { PLATFORM_ENV: 'prod' });
+      const prod = synth(root, outdir, { PLATFORM_ENV: 'prod' }, ['--stack', 'network']);
       assert.equal(prod.status, 0, prod.stderr);
       const network = JSON.parse(readFileSync(join(outdir, 'stacks', 'network', 'cdk.tf.json'), 'utf8')) as { terraform: { backend: { s3: { key: string } } } };
       assert.equal(network.terraform.backend.s3.key, 'prod/network.tfstate');

@@ -18,12 +18,16 @@ const KEEP = new Set(['TF_PROVIDER_MIRROR', 'TERRAFORM_BIN', 'SKIP_TERRAFORM_VAL
 const DROP_EXACT = new Set(['PLATFORM_ENV', 'PLATFORM_SYNTH_STATS', 'PLATFORM_TODAY', 'CI', 'CHECKPOINT_DISABLE']);
 const DROP_PREFIXES = ['TF_', 'AWS_', 'CDKTF_', 'NX_', 'GITHUB_', 'RUNNER_', 'MOTO_'];
 
-/** Removes the caller's product-affecting variables from `env`, pins the date and pins Nx to local, quiet runs. */
+/**
+ * Removes the caller's product-affecting variables from `env`, pins the date and pins Nx to local,
+ * quiet runs. NX_ISOLATE_PLUGINS=false: Nx otherwise starts a worker process per plugin at every
+ * command, which tripled the CPU time of each `nx` run here (7 s -> 2 s measured).
+ */
 export function isolateEnvironment(env) {
   for (const name of Object.keys(env)) {
     if (KEEP.has(name)) continue;
     if (DROP_EXACT.has(name) || DROP_PREFIXES.some((prefix) => name.startsWith(prefix))) delete env[name];
   }
-  Object.assign(env, { PLATFORM_TODAY: TEST_TODAY, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' });
+  Object.assign(env, { PLATFORM_TODAY: TEST_TODAY, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', NX_ISOLATE_PLUGINS: 'false' });
   return env;
 }

@@ -43,6 +43,6 @@ export function runNx(root: string, args: readonly string[], env: NodeJS.Process
   return spawnSync(join(root, 'node_modules', '.bin', 'nx'), args, {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...env },
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', ...env },
   });
 }

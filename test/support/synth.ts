@@ -34,11 +34,21 @@ export type TerraformJson = {
  * cdktf's jest matchers take: `expect(synthText('network')).toHaveResourceWithProperties(Vpc, {...})`.
  */
 export function synthText(name: string, environment: Environment = testEnvironment(), root = FIXTURE_REPO): string {
+  // The fixture repository never changes during a run, so a stack synthesized from it once is
+  // shared by every test of the file (jest gives each test file its own module instance).
+  // Temporary roots are not cached: tests edit their files between synths.
+  const key = root === FIXTURE_REPO ? `${name}\0${JSON.stringify(environment)}` : undefined;
+  const cached = key === undefined ? undefined : fixtureSynths.get(key);
+  if (cached !== undefined) return cached;
   const definition = stackDefinitions(root, environment).find((d) => d.name === name);
   if (!definition) throw new Error(`no stack named ${name}`);
   const stack = definition.create(Testing.app({ stackTraces: false }));
-  return Testing.synth(stack, true);
+  const text = Testing.synth(stack, true);
+  if (key !== undefined) fixtureSynths.set(key, text);
+  return text;
 }
+
+const fixtureSynths = new Map<string, string>();
 
 /** One stack's Terraform JSON, parsed (see synthText). */
 export function synthStack(name: string, environment: Environment = testEnvironment(), root = FIXTURE_REPO): TerraformJson {
