@@ -10,8 +10,9 @@
  * warning when the Kubernetes version is within 60 days of the end of standard support or past it,
  * and guardrail EKS-006 failing outside dev once it is past.
  */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectedEnvironmentName } from '../stacks/lib/environment-name.js';
 import { fullSynthIsCurrent } from '../stacks/lib/fingerprint.js';
@@ -30,11 +31,17 @@ function warnAboutSupport(environmentName: string, notice: string | undefined): 
   if (notice) console.warn(`warning: environment "${environmentName}": ${notice}`);
 }
 
-async function main(): Promise<number> {
+/**
+ * The command: parses `argv`, writes the stacks and prints what it did; returns the exit code.
+ * Exported so tests run the command in-process (the stack code is already loaded there); run as a
+ * script it is called with the process's arguments.
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const started = performance.now();
   let args;
   try {
     args = parseArgs({
+      args: [...argv],
       options: {
         env: { type: 'string' },
         stack: { type: 'string', multiple: true },
@@ -110,4 +117,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) process.exitCode = await main();

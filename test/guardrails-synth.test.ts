@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,8 @@ import { checkStack, type GuardrailReport, guardrailSummary, recordedResult, res
 import { PlatformStack } from '../stacks/lib/platform-stack.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
 import { hasTagsArgument } from './support/guardrails.js';
-import { FIXTURE_REPO, SOURCE_ROOT, testEnvironment } from './support/synth.js';
+import { FIXTURE_REPO, testEnvironment } from './support/synth.js';
+import { synthCli } from './support/synth-cli.js';
 
 const environment = testEnvironment();
 
@@ -170,8 +170,8 @@ describe('guardrails in PlatformStack synth', () => {
 
 describe('synth with guardrails (CLI and synthesize)', () => {
   let root: string;
-  const synthCli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  /** The synth command, in this process (test/support/synth-cli.ts). */
+  const synth = (args: string[]) => synthCli(['--root', root, ...args]);
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'guardrails-synth-'));
@@ -181,9 +181,9 @@ describe('synth with guardrails (CLI and synthesize)', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('passes every guardrail for the shipped dev configuration and writes guardrails.json', () => {
+  it('passes every guardrail for the shipped dev configuration and writes guardrails.json', async () => {
     const outdir = join(root, 'out-dev');
-    const result = synthCli(['--outdir', outdir]);
+    const result = await synth(['--outdir', outdir]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /\nguardrails: \d+ rule\(s\) checked \d+ resource\(s\) in \d+ stack\(s\): 0 violations, \d+ suppressed \(report: .*guardrails\.json\)/);
     const report = JSON.parse(readFileSync(join(outdir, 'guardrails.json'), 'utf8')) as GuardrailReport;
@@ -199,7 +199,7 @@ describe('synth with guardrails (CLI and synthesize)', () => {
     assert.deepEqual(report.rules.map((r) => r.id), [...ALL_RULES.map((r) => r.id), 'GR-001']);
 
     // A partial synth (--stack) updates its stack's entry and keeps the others.
-    const partial = synthCli(['--outdir', outdir, '--stack', 'network']);
+    const partial = await synth(['--outdir', outdir, '--stack', 'network']);
     assert.equal(partial.status, 0, partial.stderr);
     const updated = JSON.parse(readFileSync(join(outdir, 'guardrails.json'), 'utf8')) as GuardrailReport;
     assert.deepEqual(updated.stacks.map((s) => s.stack), report.stacks.map((s) => s.stack));
@@ -220,11 +220,11 @@ describe('synth with guardrails (CLI and synthesize)', () => {
     assert.deepEqual(result.guardrails.flatMap((r) => r.violations.map(formatFinding)), []);
   });
 
-  it('fails with exit 1, one line per violation and writes nothing when a stack violates a rule', () => {
+  it('fails with exit 1, one line per violation and writes nothing when a stack violates a rule', async () => {
     const dev = readFileSync(join(root, 'environments', 'dev.yaml'), 'utf8');
     writeFileSync(join(root, 'environments', 'staging.yaml'), dev.replace('name: dev', 'name: staging').replace(/publicEndpointCidrs:\n(\s+- .*\n)+/, 'publicEndpointCidrs:\n  - 0.0.0.0/0\n'));
     const outdir = join(root, 'out-staging');
-    const result = synthCli(['--outdir', outdir, '--env', 'staging']);
+    const result = await synth(['--outdir', outdir, '--env', 'staging']);
     assert.equal(result.status, 1, result.stdout);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines[0], 'synth failed: 1 guardrail violation (nothing was written)');

@@ -4,7 +4,6 @@
  * of standard support, and `supportType`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
@@ -24,6 +23,7 @@ import { ConfigError } from '../stacks/lib/config-file.js';
 import { DEFAULT_ADDON_VERSIONS, parseEnvironment } from '../stacks/lib/environment.js';
 import { evaluationDate } from '../stacks/lib/kubernetes-support.js';
 import { rawEnvironment, resourceLike, SOURCE_ROOT, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
+import { synthCli } from './support/synth-cli.js';
 
 const addMonths = (date: string, months: number) => {
   const d = new Date(`${date}T00:00:00Z`);
@@ -198,27 +198,24 @@ describe('supportType', () => {
 });
 
 describe('synth and the support dates (PLATFORM_TODAY injected)', () => {
+  /** The synth command, in this process (test/support/synth-cli.ts), on another day. */
   const synth = (root: string, outdir: string, today: string, args: string[] = [], environment = 'dev') =>
-    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir, '--env', environment, ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, PLATFORM_TODAY: today },
-    });
+    synthCli(['--root', root, '--outdir', outdir, '--env', environment, ...args], { PLATFORM_TODAY: today });
 
-  it('warns within 60 days of the end of standard support, also when every stack is up to date', () => {
+  it('warns within 60 days of the end of standard support, also when every stack is up to date', async () => {
     const root = temporaryRoot();
     const outdir = join(root, 'out');
     try {
-      const early = synth(root, outdir, '2026-12-01', ['--stack', 'cluster']);
+      const early = await synth(root, outdir, '2026-12-01', ['--stack', 'cluster']);
       assert.equal(early.status, 0, early.stderr);
       assert.doesNotMatch(early.stderr, /warning/);
       // The day the version enters the warning window the stacks are rebuilt (the date-dependent
       // verdict is part of the fingerprint) and the warning names the date.
-      const near = synth(root, outdir, '2027-07-01');
+      const near = await synth(root, outdir, '2027-07-01');
       assert.equal(near.status, 0, near.stderr);
       assert.match(near.stdout, /^synthesized [1-9]\d* stack\(s\)/);
       assert.match(near.stderr, /warning: environment "dev": Kubernetes 1\.36 leaves EKS standard support on 2027-08-02 \(in 32 days\)/);
-      const again = synth(root, outdir, '2027-07-01');
+      const again = await synth(root, outdir, '2027-07-01');
       assert.match(again.stdout, /^synthesized 0 stack\(s\): every stack of environment "dev" is up to date/);
       assert.match(again.stderr, /warning: environment "dev": Kubernetes 1\.36 leaves EKS standard support on 2027-08-02 \(in 32 days\)/);
     } finally {
@@ -226,17 +223,17 @@ describe('synth and the support dates (PLATFORM_TODAY injected)', () => {
     }
   });
 
-  it('fails the prod synth (EKS-006) once the version is past the end of standard support; dev only warns', () => {
+  it('fails the prod synth (EKS-006) once the version is past the end of standard support; dev only warns', async () => {
     const root = temporaryRoot();
     try {
       // The prod fixture runs 1.35: standard support ends on 2027-03-27.
-      const before = synth(root, join(root, 'prod-before'), '2027-03-26', ['--stack', 'cluster'], 'prod');
+      const before = await synth(root, join(root, 'prod-before'), '2027-03-26', ['--stack', 'cluster'], 'prod');
       assert.equal(before.status, 0, before.stderr);
       assert.match(before.stderr, /warning: environment "prod": Kubernetes 1\.35 leaves EKS standard support on 2027-03-27 \(in 1 day\)/);
-      const past = synth(root, join(root, 'prod-past'), '2027-03-27', ['--stack', 'cluster'], 'prod');
+      const past = await synth(root, join(root, 'prod-past'), '2027-03-27', ['--stack', 'cluster'], 'prod');
       assert.equal(past.status, 1);
       assert.match(past.stderr, /\[EKS-006\] cluster\/aws_eks_cluster\.eks_cluster_[0-9A-F]+: Kubernetes 1\.35 left EKS standard support on 2027-03-27 \(checked on 2027-03-27\) in environment prod\. Fix: Upgrade kubernetesVersion/);
-      const dev = synth(root, join(root, 'dev-past'), '2027-08-02', ['--stack', 'cluster']);
+      const dev = await synth(root, join(root, 'dev-past'), '2027-08-02', ['--stack', 'cluster']);
       assert.equal(dev.status, 0, dev.stderr);
       assert.match(dev.stderr, /warning: environment "dev": Kubernetes 1\.36 left EKS standard support on 2027-08-02: with supportType STANDARD EKS upgrades the control plane by itself/);
     } finally {
@@ -244,10 +241,10 @@ describe('synth and the support dates (PLATFORM_TODAY injected)', () => {
     }
   });
 
-  it('rejects a PLATFORM_TODAY that is not a date, writing nothing', () => {
+  it('rejects a PLATFORM_TODAY that is not a date, writing nothing', async () => {
     const root = temporaryRoot();
     try {
-      const result = synth(root, join(root, 'out'), 'tomorrow');
+      const result = await synth(root, join(root, 'out'), 'tomorrow');
       assert.equal(result.status, 1);
       assert.match(result.stderr, /PLATFORM_TODAY: \(value\): expected a date written YYYY-MM-DD, such as 2027-03-01, found "tomorrow"/);
     } finally {

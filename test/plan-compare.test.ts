@@ -1,8 +1,8 @@
 /**
  * The reviewed plan is the applied plan (scripts/plan-review/compare.ts), on real plans terraform
- * makes offline. To keep terraform to three invocations (init, plan, show), every scenario is an
- * instance of one local module with different inputs, over one prior state
- * (test/support/terraform-scenarios.ts):
+ * makes offline. Every scenario is an instance of one local module with different inputs, over one
+ * prior state, planned with the run's other scenarios in one terraform plan
+ * (test/support/plan-scenarios.ts):
  *
  *   reviewed   the plan a reviewer approved: bucket tags updated, policy widened to s3:ListBucket,
  *              one ingress rule from the VPC
@@ -20,9 +20,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from '@jest/globals';
 import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { comparePlans, EXIT_DIFFERENT, renderComparison } from '../scripts/plan-review/compare.js';
-import type { TerraformPlan } from '../scripts/plan-review/review.js';
+import { readPlanFile, type TerraformPlan } from '../scripts/plan-review/review.js';
 import { compiledScript } from './support/synth.js';
-import { planScenarios, type ScenarioStateResource } from './support/terraform-scenarios.js';
+import { COMPARE_SCENARIOS, scenarioPlanFile } from './support/plan-scenarios.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'plan-compare-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,74 +38,14 @@ try {
 const skip = terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1';
 const terraformTest = skip ? test.skip : test;
 
-const ACCOUNT = '123456789012';
-const policy = (actions: string[]) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: 'arn:aws:s3:::acme-data-v1/*' }] });
+/** The scenarios' plans, from the run's one terraform plan of every test scenario (test/support/plan-scenarios.ts). */
+const plans = new Map<string, TerraformPlan>();
 
-const MODULE = {
-  variable: {
-    bucket_name: { type: 'string' },
-    policy_actions: { type: 'list(string)' },
-    ingress_cidr: { type: 'string' },
-    extra: { type: 'bool', default: false },
-  },
-  resource: {
-    aws_s3_bucket: {
-      data: { bucket: '${var.bucket_name}', tags: { team: 'data' } },
-      extra: { count: '${var.extra ? 1 : 0}', bucket: 'acme-extra' },
-    },
-    aws_iam_policy: {
-      reader: {
-        name: 'reader',
-        policy: '${jsonencode({Version = "2012-10-17", Statement = [{Effect = "Allow", Action = var.policy_actions, Resource = "arn:aws:s3:::acme-data-v1/*"}]})}',
-      },
-    },
-    aws_security_group: {
-      web: {
-        name: 'web',
-        vpc_id: 'vpc-0123456789abcdef0',
-        ingress: [
-          { description: 'https', from_port: 443, to_port: 443, protocol: 'tcp', cidr_blocks: ['${var.ingress_cidr}'], ipv6_cidr_blocks: [], prefix_list_ids: [], security_groups: [], self: false },
-        ],
-      },
-    },
-  },
-};
-
-const REVIEWED_INPUTS = { bucket_name: 'acme-data-v1', policy_actions: ['s3:GetObject', 's3:ListBucket'], ingress_cidr: '10.0.0.0/16' };
-const SCENARIOS: Record<string, Record<string, unknown>> = {
-  reviewed: REVIEWED_INPUTS,
-  same: REVIEWED_INPUTS,
-  extra: { ...REVIEWED_INPUTS, extra: true },
-  action: { ...REVIEWED_INPUTS, bucket_name: 'acme-data-v2' },
-  iam: { ...REVIEWED_INPUTS, policy_actions: ['s3:GetObject', 's3:PutObject'] },
-  ingress: { ...REVIEWED_INPUTS, ingress_cidr: '0.0.0.0/0' },
-};
-
-/** The deployed state every scenario starts from (resource schema versions of hashicorp/aws 5.100.0). */
-const DEPLOYED: ScenarioStateResource[] = [
-    { type: 'aws_s3_bucket', name: 'data', schemaVersion: 0, attributes: { id: 'acme-data-v1', bucket: 'acme-data-v1', arn: 'arn:aws:s3:::acme-data-v1', force_destroy: false, tags: null, tags_all: {} } },
-    {
-      type: 'aws_iam_policy',
-      name: 'reader',
-      schemaVersion: 0,
-      attributes: { id: `arn:aws:iam::${ACCOUNT}:policy/reader`, arn: `arn:aws:iam::${ACCOUNT}:policy/reader`, name: 'reader', path: '/', description: '', policy_id: 'ANPAREADER', policy: JSON.stringify(policy(['s3:GetObject'])), tags: {}, tags_all: {} },
-    },
-    {
-      type: 'aws_security_group',
-      name: 'web',
-      schemaVersion: 1,
-      attributes: { id: 'sg-0123456789abcdef0', arn: `arn:aws:ec2:us-west-2:${ACCOUNT}:security-group/sg-0123456789abcdef0`, name: 'web', name_prefix: '', description: 'Managed by Terraform', vpc_id: 'vpc-0123456789abcdef0', owner_id: ACCOUNT, ingress: [], egress: [], revoke_rules_on_delete: false, tags: {}, tags_all: {} },
-    },
-  ];
-
-let plans: ReadonlyMap<string, TerraformPlan> = new Map();
-
-beforeAll(() => {
+beforeAll(async () => {
   if (skip) return;
   if (!terraform) throw new Error(`terraform unavailable: ${missing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
-  const scenarios = Object.fromEntries(Object.entries(SCENARIOS).map(([name, inputs]) => [name, { source: './variant', inputs, state: DEPLOYED }]));
-  plans = planScenarios(terraform, join(tmp, 'scenarios'), { variant: { 'main.tf.json': MODULE } }, scenarios).plans;
-}, 120_000);
+  for (const name of COMPARE_SCENARIOS) plans.set(name, readPlanFile(await scenarioPlanFile(`compare-${name}`)));
+}, 240_000);
 
 const plan = (name: string) => plans.get(name)!;
 

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from '@jest/globals';
@@ -32,7 +32,7 @@ import {
   type TerraformPlan,
 } from '../scripts/plan-review/review.js';
 import { SOURCE_ROOT } from './support/synth.js';
-import { planScenarios, type ScenarioStateResource } from './support/terraform-scenarios.js';
+import { scenarioPlanFile, type ReviewScenario } from './support/plan-scenarios.js';
 
 const FIXTURES = join(SOURCE_ROOT, 'test/fixtures/plan-review');
 const CLI = join(SOURCE_ROOT, 'dist/scripts/plan-review/cli.js');
@@ -68,151 +68,20 @@ function needTerraform(): OfflineTerraform {
   throw new Error(`terraform unavailable: ${terraformMissing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
 }
 
-type StateResource = Omit<ScenarioStateResource, 'schemaVersion'>;
-
-/** Resource schema versions in hashicorp/aws 5.100.0 (pinned in the scenarios' root); state must match them. */
-const SCHEMA_VERSIONS: Record<string, number> = { aws_security_group: 1 };
-const withSchema = (resources: StateResource[]): ScenarioStateResource[] => resources.map((r) => ({ ...r, schemaVersion: SCHEMA_VERSIONS[r.type] ?? 0 }));
-
 const policy = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
-const ACCOUNT = '123456789012';
-
-const STORAGE_STATE: StateResource[] = [
-  {
-    type: 'aws_s3_bucket',
-    name: 'data',
-    attributes: { id: 'acme-data-v1', bucket: 'acme-data-v1', arn: 'arn:aws:s3:::acme-data-v1', force_destroy: false, tags: null, tags_all: {} },
-  },
-  {
-    type: 'aws_s3_bucket',
-    name: 'backend',
-    attributes: {
-      id: 'acme-terraform-state',
-      bucket: 'acme-terraform-state',
-      arn: 'arn:aws:s3:::acme-terraform-state',
-      force_destroy: false,
-      tags: null,
-      tags_all: {},
-    },
-  },
-  {
-    type: 'aws_iam_policy',
-    name: 'ci',
-    attributes: {
-      id: `arn:aws:iam::${ACCOUNT}:policy/ci`,
-      arn: `arn:aws:iam::${ACCOUNT}:policy/ci`,
-      name: 'ci',
-      path: '/',
-      description: '',
-      policy_id: 'ANPAPLANREVIEWCI',
-      policy: policy([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: 'arn:aws:s3:::acme-data-v1/*' }]),
-      tags: {},
-      tags_all: {},
-    },
-  },
-  {
-    type: 'aws_kms_key',
-    name: 'main',
-    attributes: {
-      id: '1234abcd-12ab-34cd-56ef-1234567890ab',
-      key_id: '1234abcd-12ab-34cd-56ef-1234567890ab',
-      arn: `arn:aws:kms:us-west-2:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-      deletion_window_in_days: 30,
-      enable_key_rotation: true,
-      tags: {},
-      tags_all: {},
-    },
-  },
-  {
-    type: 'aws_security_group',
-    name: 'web',
-    attributes: {
-      id: 'sg-0123456789abcdef0',
-      arn: `arn:aws:ec2:us-west-2:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
-      name: 'web',
-      name_prefix: '',
-      description: 'Managed by Terraform',
-      vpc_id: 'vpc-0123456789abcdef0',
-      owner_id: ACCOUNT,
-      ingress: [],
-      egress: [],
-      revoke_rules_on_delete: false,
-      tags: {},
-      tags_all: {},
-    },
-  },
-  {
-    type: 'aws_iam_role_policy_attachment',
-    name: 'readonly',
-    attributes: {
-      id: 'ci-runner-20250101000000000000000001',
-      role: 'ci-runner',
-      policy_arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
-    },
-  },
-];
-
-const LOGS_STATE: StateResource[] = [
-  {
-    type: 'aws_cloudwatch_log_group',
-    name: 'spark',
-    attributes: {
-      id: '/spark/jobs',
-      arn: `arn:aws:logs:us-west-2:${ACCOUNT}:log-group:/spark/jobs`,
-      name: '/spark/jobs',
-      name_prefix: '',
-      retention_in_days: 7,
-      kms_key_id: '',
-      log_group_class: 'STANDARD',
-      skip_destroy: false,
-      tags: null,
-      tags_all: {},
-    },
-  },
-  {
-    type: 'aws_iam_policy',
-    name: 'legacy',
-    attributes: {
-      id: `arn:aws:iam::${ACCOUNT}:policy/legacy`,
-      arn: `arn:aws:iam::${ACCOUNT}:policy/legacy`,
-      name: 'legacy',
-      path: '/',
-      description: '',
-      policy_id: 'ANPAPLANREVIEWLEGACY',
-      policy: policy([{ Effect: 'Allow', Action: 'logs:DescribeLogGroups', Resource: '*' }]),
-      tags: {},
-      tags_all: {},
-    },
-  },
-];
-
 /**
- * The three scenarios' plans, made once with one terraform init/plan/show (each scenario is a
- * module of one configuration: test/support/terraform-scenarios.ts), written to
+ * The scenarios' plans come from the run's one terraform plan of every test scenario
+ * (test/support/plan-scenarios.ts, started by the global setup), copied to
  * `<tmp>/<scenario>/plan.json` so the folder name is the stack name, as in CI's artifacts.
  */
-let planFiles: Map<string, string> | undefined;
-function scenario(name: 'network' | 'storage' | 'logs'): string {
-  if (!planFiles) {
-    const { plans } = planScenarios(
-      needTerraform(),
-      join(tmp, 'scenarios'),
-      Object.fromEntries(['network', 'storage', 'logs'].map((m) => [m, { 'resources.tf.json': JSON.parse(readFileSync(join(FIXTURES, `${m}.tf.json`), 'utf8')) }])),
-      {
-        network: { source: './network' },
-        storage: { source: './storage', state: withSchema(STORAGE_STATE) },
-        logs: { source: './logs', state: withSchema(LOGS_STATE) },
-      },
-    );
-    planFiles = new Map();
-    for (const [stack, plan] of plans) {
-      mkdirSync(join(tmp, stack), { recursive: true });
-      const file = join(tmp, stack, 'plan.json');
-      writeFileSync(file, JSON.stringify(plan));
-      planFiles.set(stack, file);
-    }
+async function scenario(name: ReviewScenario): Promise<string> {
+  const file = join(tmp, name, 'plan.json');
+  if (!existsSync(file)) {
+    needTerraform();
+    mkdirSync(join(tmp, name), { recursive: true });
+    copyFileSync(await scenarioPlanFile(`review-${name}`), file);
   }
-  return planFiles.get(name)!;
+  return file;
 }
 const networkPlan = () => scenario('network');
 const storagePlan = () => scenario('storage');
@@ -238,8 +107,8 @@ function runCli(args: string[]) {
 }
 
 describe('plan-review on real terraform plans', () => {
-  terraformTest('create-only plan: counts, IAM additions, unknown policy, public ingress -> exit 3', () => {
-    const file = networkPlan();
+  terraformTest('create-only plan: counts, IAM additions, unknown policy, public ingress -> exit 3', async () => {
+    const file = await networkPlan();
     const result = review(file);
     const [stack] = result.stacks;
     assert.equal(stack!.stack, 'network');
@@ -281,8 +150,8 @@ describe('plan-review on real terraform plans', () => {
     assert.doesNotMatch(md, /STATEFUL/, 'creating a bucket is not a stateful risk');
   });
 
-  terraformTest('change plan: destroys/replaces first, STATEFUL, state bucket, IAM widening with *, admin policy', () => {
-    const file = storagePlan();
+  terraformTest('change plan: destroys/replaces first, STATEFUL, state bucket, IAM widening with *, admin policy', async () => {
+    const file = await storagePlan();
     const result = review(file);
     const stack = result.stacks[0]!;
     assert.equal(stack.stack, 'storage');
@@ -349,8 +218,8 @@ describe('plan-review on real terraform plans', () => {
     assert.doesNotMatch(md, /aws_iam_role_policy_attachment\.readonly/, 'no-ops are hidden');
   });
 
-  terraformTest('benign change plan: narrow IAM, log retention update, non-stateful destroy -> exit 0', () => {
-    const file = logsPlan();
+  terraformTest('benign change plan: narrow IAM, log retention update, non-stateful destroy -> exit 0', async () => {
+    const file = await logsPlan();
     const result = review(file);
     const stack = result.stacks[0]!;
     assert.deepEqual(counts(stack), { create: 1, update: 1, replace: 0, destroy: 1, 'no-op': 0 });
@@ -375,9 +244,9 @@ describe('plan-review on real terraform plans', () => {
     assert.match(md, /- `retention_in_days`: `7` -> `30`/);
   });
 
-  terraformTest('several stacks in one review; name=path overrides the folder name', () => {
-    const network = networkPlan();
-    const logs = logsPlan();
+  terraformTest('several stacks in one review; name=path overrides the folder name', async () => {
+    const network = await networkPlan();
+    const logs = await logsPlan();
     const result = reviewPlans([
       { stack: 'platform-network', file: network, plan: readPlanFile(network) },
       { ...parsePlanArgument(logs), plan: readPlanFile(logs) },
@@ -391,8 +260,8 @@ describe('plan-review on real terraform plans', () => {
     assert.ok(result.findings.every((f) => f.stack === 'platform-network'));
   });
 
-  terraformTest('CLI on a real plan: exit 3, --out writes the same Markdown', () => {
-    const file = storagePlan();
+  terraformTest('CLI on a real plan: exit 3, --out writes the same Markdown', async () => {
+    const file = await storagePlan();
     const out = join(tmp, 'review.md');
     const run = runCli(['--out', out, `prod-storage=${file}`]);
     assert.equal(run.status, EXIT_HIGH_RISK, run.stderr);

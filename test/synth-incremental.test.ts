@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { stackDefinitions } from '../stacks/registry.js';
 import { FIXTURE_REPO, SOURCE_ROOT, testEnvironment } from './support/synth.js';
+import { synthCli } from './support/synth-cli.js';
 
 /** Stacks of the fixture's dev environment (platform stacks and the fixture tenants). */
 const STACKS = stackDefinitions(FIXTURE_REPO, testEnvironment()).length;
@@ -17,8 +18,15 @@ describe('incremental synth', () => {
   let outdir: string;
   /** PATH with node and nothing else: synth must not need Terraform (cdktf's DataResource ran `terraform version`). */
   let withoutTerraform: NodeJS.ProcessEnv;
-  const synth = (...args: string[]) => {
+  /** The compiled command in a process of its own. */
+  const spawnSynth = (...args: string[]) => {
     const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, ...args], { encoding: 'utf8', env: withoutTerraform });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+  };
+  /** The same command in this process (test/support/synth-cli.ts). */
+  const synth = async (...args: string[]) => {
+    const result = await synthCli(['--root', root, '--outdir', outdir, ...args]);
     assert.equal(result.status, 0, result.stderr);
     return result.stdout;
   };
@@ -38,49 +46,49 @@ describe('incremental synth', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('synthesizes every stack on a machine without Terraform, then rebuilds nothing when nothing changed, without loading stack code', () => {
-    assert.match(synth(), all);
+    assert.match(spawnSynth(), all);
     const before = mtime('tenant-analytics');
-    assert.match(synth(), /synthesized 0 stack\(s\): every stack of environment "dev" is up to date/);
+    assert.match(spawnSynth(), /synthesized 0 stack\(s\): every stack of environment "dev" is up to date/);
     assert.equal(mtime('tenant-analytics'), before);
   });
 
-  it('rebuilds only the tenant whose file changed and the queues generated from every tenant, with the same output a forced build gives', () => {
+  it('rebuilds only the tenant whose file changed and the queues generated from every tenant, with the same output a forced build gives', async () => {
     const network = mtime('network');
     const risk = mtime('tenant-risk-models');
     const file = join(root, 'tenants/analytics/tenant.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/cpu: "?\d+"?/, 'cpu: "123"'));
-    assert.match(synth(), new RegExp(`^synthesized 2 stack\\(s\\) \\(${STACKS - 2} up to date\\) for environment "dev".*: yunikorn, tenant-analytics$`, 'm'));
+    assert.match(await synth(), new RegExp(`^synthesized 2 stack\\(s\\) \\(${STACKS - 2} up to date\\) for environment "dev".*: yunikorn, tenant-analytics$`, 'm'));
     assert.equal(mtime('network'), network);
     assert.equal(mtime('tenant-risk-models'), risk);
     // YuniKorn: the ResourceQuota is twice the queue max (= the quota here), the guarantee the quota.
     assert.match(content('tenant-analytics'), /"requests.cpu": "246"/);
     assert.match(content('yunikorn'), /- name: analytics\\n +resources:\\n +guaranteed:\\n +vcore: \\"123\\"/);
     const incremental = { tenant: content('tenant-analytics'), queues: content('yunikorn') };
-    synth('--force');
+    await synth('--force');
     assert.deepEqual({ tenant: content('tenant-analytics'), queues: content('yunikorn') }, incremental);
   });
 
-  it('still validates every tenant file when one changed', () => {
+  it('still validates every tenant file when one changed', async () => {
     const file = join(root, 'tenants/risk-models/tenant.yaml');
     const original = readFileSync(file, 'utf8');
     appendFileSync(file, 'colour: blue\n');
-    const result = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir], { encoding: 'utf8' });
+    const result = await synthCli(['--root', root, '--outdir', outdir]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /tenants\/risk-models\/tenant\.yaml: colour: expected no field named "colour"/);
     writeFileSync(file, original);
   });
 
-  it('rebuilds everything when the environment file changes, and a missing output even when nothing changed', () => {
+  it('rebuilds everything when the environment file changes, and a missing output even when nothing changed', async () => {
     const envFile = join(root, 'environments/dev.yaml');
     writeFileSync(envFile, readFileSync(envFile, 'utf8').replace('logRetentionDays: 30', 'logRetentionDays: 60'));
-    assert.match(synth(), all);
+    assert.match(await synth(), all);
     rmSync(join(outdir, 'stacks', 'cluster'), { recursive: true });
-    assert.match(synth(), oneOf('cluster'));
+    assert.match(await synth(), oneOf('cluster'));
   });
 
-  it('drops the stack of a removed tenant folder', () => {
+  it('drops the stack of a removed tenant folder', async () => {
     rmSync(join(root, 'tenants/risk-models'), { recursive: true });
-    synth();
+    await synth();
     assert.equal(existsSync(join(outdir, 'stacks', 'tenant-risk-models')), false);
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
     assert.equal(manifest.stacks['tenant-risk-models'], undefined);
@@ -108,8 +116,8 @@ describe('incremental synth', () => {
     assert.equal(existsSync(join(outdir, '.publish.lock')), false);
   });
 
-  it('replaces the output of another environment instead of mixing them', () => {
-    const prod = spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist/scripts/synth.js'), '--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network'], { encoding: 'utf8' });
+  it('replaces the output of another environment instead of mixing them', async () => {
+    const prod = await synthCli(['--root', root, '--outdir', outdir, '--env', 'prod', '--stack', 'network']);
     assert.equal(prod.status, 0, prod.stderr);
     assert.equal(existsSync(join(outdir, 'stacks', 'cluster')), false, 'dev stacks removed');
     assert.match(content('network'), /"key": "prod\/network.tfstate"/);

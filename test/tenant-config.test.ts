@@ -17,6 +17,7 @@ import { CONFIG_SCHEMAS, jsonSchemaText } from '../stacks/lib/schemas.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
 import { loadTenants, loadTenantSet, releaseAtLeast, tenantDefaults } from '../stacks/lib/tenant-config.js';
 import { compiledScript, FIXTURE_REPO, SOURCE_ROOT, synthStack, testEnvironment } from './support/synth.js';
+import { synthCli } from './support/synth-cli.js';
 
 const environment = testEnvironment();
 const roots: string[] = [];
@@ -265,10 +266,10 @@ describe('tenant folders are stacks', () => {
     ]);
   });
 
-  it('prints the empty-folder warning from the synth command', () => {
+  it('prints the empty-folder warning from the synth command', async () => {
     const root = tempRoot({ alpha: OK('alpha') });
     mkdirSync(join(root, 'tenants', 'leftover'));
-    const result = spawnSync(process.execPath, [compiledScript('synth.js'), '--root', root, '--env', 'dev', '--stack', 'network'], { encoding: 'utf8' });
+    const result = await synthCli(['--root', root, '--env', 'dev', '--stack', 'network']);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /^warning: tenants\/leftover\/ is empty and was ignored/m);
   });

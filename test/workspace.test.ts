@@ -8,6 +8,7 @@ import { Testing } from 'cdktf';
 import { remoteStateDependencies } from '../stacks/lib/contracts.js';
 import { stackDefinitions } from '../stacks/registry.js';
 import { FIXTURE_REPO, resourceLike, SOURCE_ROOT, synthStack, testEnvironment } from './support/synth.js';
+import { synthCli } from './support/synth-cli.js';
 
 const environment = testEnvironment();
 
@@ -102,23 +103,22 @@ describe('synth command', () => {
     writeFileSync(join(root, 'nx.json'), '{}');
     return { root, outdir: join(root, 'out') };
   }
-  const synth = (root: string, outdir: string, env: Record<string, string> = {}, args: string[] = []) =>
-    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir, ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
+  /** The synth command in this process (test/support/synth-cli.ts). */
+  const synth = (root: string, outdir: string, env: Record<string, string> = {}, args: string[] = []) => synthCli(['--root', root, '--outdir', outdir, ...args], env);
+  /** The compiled command in a process of its own: the exit code the shell sees. */
+  const spawnSynth = (root: string, outdir: string) =>
+    spawnSync(process.execPath, [join(SOURCE_ROOT, 'dist', 'scripts', 'synth.js'), '--root', root, '--outdir', outdir], { cwd: root, encoding: 'utf8', env: process.env });
 
-  it('writes every stack of the default environment, and only the named ones with --stack', () => {
+  it('writes every stack of the default environment, and only the named ones with --stack', async () => {
     const { root, outdir } = tempRepo();
     try {
-      const full = synth(root, outdir);
+      const full = await synth(root, outdir);
       assert.equal(full.status, 0, full.stderr);
       for (const name of ['bootstrap', 'network', 'cluster']) assert.ok(existsSync(join(outdir, 'stacks', name, 'cdk.tf.json')), name);
       const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
       assert.ok(manifest.stacks.network);
       const before = statSync(join(outdir, 'stacks', 'cluster', 'cdk.tf.json')).mtimeMs;
-      const one = synth(root, outdir, {}, ['--stack', 'network']);
+      const one = await synth(root, outdir, {}, ['--stack', 'network']);
       assert.equal(one.status, 0, one.stderr);
       assert.equal(statSync(join(outdir, 'stacks', 'cluster', 'cdk.tf.json')).mtimeMs, before, 'other stacks untouched');
       assert.ok((JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> }).stacks.cluster, 'manifest keeps other stacks');
@@ -132,7 +132,7 @@ describe('synth command', () => {
     try {
       const file = join(root, 'environments', 'dev.yaml');
       writeFileSync(file, readFileSync(file, 'utf8').replace('region: us-west-2', 'region: us-west-2\nregoin: typo'));
-      const result = synth(root, outdir);
+      const result = spawnSynth(root, outdir);
       assert.equal(result.status, 1);
       assert.match(result.stderr, /environments\/dev\.yaml: regoin: expected no field named "regoin"/);
       assert.equal(existsSync(outdir), false);
@@ -141,14 +141,14 @@ describe('synth command', () => {
     }
   });
 
-  it('selects the environment with PLATFORM_ENV and rejects an unknown one', () => {
+  it('selects the environment with PLATFORM_ENV and rejects an unknown one', async () => {
     const { root, outdir } = tempRepo();
     try {
-      const prod = synth(root, outdir, { PLATFORM_ENV: 'prod' }, ['--stack', 'network']);
+      const prod = await synth(root, outdir, { PLATFORM_ENV: 'prod' }, ['--stack', 'network']);
       assert.equal(prod.status, 0, prod.stderr);
       const network = JSON.parse(readFileSync(join(outdir, 'stacks', 'network', 'cdk.tf.json'), 'utf8')) as { terraform: { backend: { s3: { key: string } } } };
       assert.equal(network.terraform.backend.s3.key, 'prod/network.tfstate');
-      const missing = synth(root, join(root, 'out2'), { PLATFORM_ENV: 'qa' });
+      const missing = await synth(root, join(root, 'out2'), { PLATFORM_ENV: 'qa' });
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /environments\/qa\.yaml/);
       assert.equal(existsSync(join(root, 'out2')), false);
@@ -157,10 +157,10 @@ describe('synth command', () => {
     }
   });
 
-  it('rejects an unknown --stack name, listing the stacks', () => {
+  it('rejects an unknown --stack name, listing the stacks', async () => {
     const { root, outdir } = tempRepo();
     try {
-      const result = synth(root, outdir, {}, ['--stack', 'netwrok']);
+      const result = await synth(root, outdir, {}, ['--stack', 'netwrok']);
       assert.equal(result.status, 1);
       assert.match(result.stderr, /--stack: netwrok: expected one of the stacks of environment dev: bootstrap, account, network, cluster/);
     } finally {

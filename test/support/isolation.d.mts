@@ -1,3 +1,4 @@
 export declare const RUN_TMP_ENV: string;
+export declare const PLANS_PID_FILE: string;
 export declare const TEST_TODAY: string;
 export declare function isolateEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined>;

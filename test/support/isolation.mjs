@@ -6,6 +6,8 @@
  * SKIP_TERRAFORM_VALIDATE (turn its absence into skips).
  */
 export const RUN_TMP_ENV = 'SPARK_PLATFORM_TEST_TMP';
+/** File in the run's directory holding the PID of the background scenario-plan run. */
+export const PLANS_PID_FILE = 'scenario-plans.pid';
 
 /**
  * The date every test (and every synth a test starts) checks EKS support dates against
