@@ -124,6 +124,22 @@ export function stackDependencies(graph: NxProjectGraph, stacks: readonly string
 }
 
 /**
+ * Stacks applied before every tenant stack without being a project dependency of the tenants:
+ * `yunikorn` holds each tenant's queue, which must exist before the tenant's pods are placed in it.
+ * Nx's `deploy` target has the same order (nx.json targetDefaults, filtered on the tenant tag); a
+ * project dependency would make every change to the yunikorn stack affect every tenant.
+ */
+export const APPLIED_BEFORE_TENANTS: readonly string[] = ['yunikorn'];
+
+/** `dependencies` (stackDependencies) with the deploy-order edges of APPLIED_BEFORE_TENANTS added for selected stacks. */
+export function withDeployOrder(dependencies: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+  const first = APPLIED_BEFORE_TENANTS.filter((name) => dependencies.has(name));
+  return new Map(
+    [...dependencies].map(([stack, upstream]) => [stack, stack.startsWith('tenant-') ? [...new Set([...upstream, ...first])] : [...upstream]]),
+  );
+}
+
+/**
  * Whether a synthesized stack keeps its state in a remote backend (not `local`), read from
  * `<outdir>/stacks/<stack>/cdk.tf.json` next to platform.json.
  */

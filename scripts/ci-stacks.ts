@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AffectedStacksError, readProjectGraph, stackDependencies } from './affected-stacks.js';
+import { AffectedStacksError, readProjectGraph, stackDependencies, withDeployOrder } from './affected-stacks.js';
 import { runInDependencyOrder, ScheduleError, type StackRun } from './lib/scheduler.js';
 import { repositoryRoot } from './lib/paths.js';
 import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
@@ -413,7 +413,8 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
         ...(values.bundle ? { bundle: values.bundle, headSha: values['head-sha']! } : {}),
       });
     }
-    return await deploy(context, stacks, dependencies, {
+    // A tenant's queue (yunikorn) is applied before the tenant, even with --concurrency > 1.
+    return await deploy(context, stacks, withDeployOrder(dependencies), {
       concurrency,
       ...(values.reviewed ? { reviewed: values.reviewed } : {}),
       ...(values['expect-sha'] ? { expectSha: values['expect-sha'] } : {}),

@@ -86,6 +86,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       ...(args.outdir ? { outdir: args.outdir } : {}),
       incremental: !args.force,
     });
+    for (const stack of result.disabledSkipped) console.log(`synth: stack ${stack.name} is not part of environment "${result.environment.name}" (${stack.reason}): nothing to synthesize`);
     for (const skipped of result.skipped) {
       console.log(`${skipped.stack}: not in environment "${result.environment.name}" (${skipped.file} lists ${skipped.environments.join(', ')}): nothing to synthesize`);
     }

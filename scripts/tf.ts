@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { disabledStack } from './lib/disabled-stacks.js';
 import { repositoryRoot } from './lib/paths.js';
 import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
 
@@ -48,6 +49,11 @@ function main(): number {
   }
   const outdir = join(values.root ?? repositoryRoot(), 'cdktf.out');
   const dir = join(outdir, 'stacks', stack);
+  const disabled = disabledStack(outdir, stack);
+  if (disabled) {
+    console.log(`tf: stack ${stack} is not part of environment "${disabled.environment}" (${disabled.reason}): nothing to ${command}`);
+    return 0;
+  }
   const absent = notInEnvironment(outdir, stack);
   if (absent) {
     // Nx has a project per tenant folder in every environment; this one has no stack here.

@@ -12,6 +12,7 @@ import { KarpenterStack } from './karpenter/stack.js';
 import { KarpenterInfraStack } from './karpenter-infra/stack.js';
 import type { Environment } from './lib/environment.js';
 import type { PlatformStack } from './lib/platform-stack.js';
+import { usesYunikorn } from './lib/scheduling-config.js';
 import { loadTenantsWithJobs, type TenantWithJobs } from './lib/job-templates.js';
 import { NetworkStack } from './network/stack.js';
 import { ObservabilityStack } from './observability/stack.js';
@@ -20,6 +21,7 @@ import { ObservabilityInfraStack } from './observability-infra/stack.js';
 import { TenancyStack } from './tenancy/stack.js';
 import { tenantStackName } from './tenant/contract.js';
 import { TenantStack } from './tenant/stack.js';
+import { YUNIKORN_STACK, YunikornStack } from './yunikorn/stack.js';
 
 export interface StackDefinition {
   readonly name: string;
@@ -45,6 +47,10 @@ export function stackDefinitions(root: string, environment: Environment, tenants
     { name: 'cluster', awsOnly: true, inputs: platformInputs, create: (scope) => new ClusterStack(scope, environment) },
     { name: 'karpenter-infra', awsOnly: true, inputs: platformInputs, create: (scope) => new KarpenterInfraStack(scope, environment) },
     { name: 'karpenter', awsOnly: false, inputs: platformInputs, create: (scope) => new KarpenterStack(scope, environment) },
+    // Generated from every tenant file: a tenant change rebuilds (and plans) this stack too.
+    ...(usesYunikorn(environment)
+      ? [{ name: YUNIKORN_STACK, awsOnly: false, inputs: [environment.file, ...tenants.map((t) => t.file)], create: (scope: Construct) => new YunikornStack(scope, environment, tenants) }]
+      : []),
     { name: 'capacity', awsOnly: false, inputs: platformInputs, create: (scope) => new CapacityStack(scope, environment) },
     { name: 'observability-infra', awsOnly: true, inputs: platformInputs, create: (scope) => new ObservabilityInfraStack(scope, environment) },
     { name: 'observability', awsOnly: false, inputs: platformInputs, create: (scope) => new ObservabilityStack(scope, environment) },
@@ -61,4 +67,20 @@ export function stackDefinitions(root: string, environment: Environment, tenants
       }),
     ),
   ];
+}
+
+/** A stack of the platform that an environment's settings leave out. */
+export interface DisabledStack {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/**
+ * Stacks that exist as Nx projects but are not part of this environment: their `synth`, `diff`,
+ * `deploy` and `destroy` targets do nothing there (so `nx run-many` works in every environment).
+ */
+export function disabledStacks(environment: Environment): DisabledStack[] {
+  return usesYunikorn(environment)
+    ? []
+    : [{ name: YUNIKORN_STACK, reason: `scheduling.batchScheduler is "${environment.scheduling.batchScheduler}" in ${environment.file}` }];
 }

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readPlatformStacks, readProjectGraph } from '../scripts/affected-stacks.js';
 import { ciEnvironmentOutputs } from '../scripts/ci-env.js';
 import { APPROVAL_LABEL, buildComment, COMMENT_MARKER, gateDecision, main as commentMain, MAX_COMMENT_LENGTH, parseResult } from '../scripts/plan-comment.js';
-import { temporaryNxWorkspace } from './support/nx-workspace.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
-import { temporaryRoot } from './support/synth.js';
+import { stackDefinitions } from '../stacks/registry.js';
+import { runNx, temporaryNxWorkspace } from './support/nx-workspace.js';
+import { FIXTURE_REPO, temporaryRoot, testEnvironment } from './support/synth.js';
 
 
 /** A graph in `nx graph --file` shape: name -> dependencies; every name but `workspace` is a stack. */
@@ -107,9 +108,36 @@ describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => 
     for (const tenant of ['tenant-analytics', 'tenant-risk-models']) assert.ok(order.indexOf(tenant) > order.indexOf('tenancy'), tenant);
   });
 
-  it('a changed tenant file affects only its tenant; a changed module affects every stack', () => {
-    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }), ['tenant-analytics']);
+  it('a changed tenant file affects its tenant and the stack generated from every tenant (yunikorn); a changed module affects every stack', () => {
+    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }).sort(), ['tenant-analytics', 'yunikorn']);
     assert.deepEqual(new Set(affectedProjects(workspace, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
+  });
+
+  it('a tenant added as a folder affects the new tenant and the yunikorn stack, planned first in deploy order', () => {
+    mkdirSync(join(workspace, 'tenants', 'newteam'));
+    writeFileSync(join(workspace, 'tenants', 'newteam', 'tenant.yaml'), 'name: newteam\n');
+    try {
+      const affected = affectedProjects(workspace, { files: ['tenants/newteam/tenant.yaml'] });
+      expect([...affected].sort()).toEqual(['tenant-newteam', 'yunikorn']);
+      const platform = stackDefinitions(FIXTURE_REPO, testEnvironment()).map((d) => d.name);
+      assert.deepEqual(orderStacks(real, ['tenant-analytics', 'yunikorn'], platform), ['yunikorn', 'tenant-analytics']);
+      // An environment on the default scheduler has no yunikorn stack: CI does not plan it there.
+      const withoutYunikorn = stackDefinitions(FIXTURE_REPO, testEnvironment({ scheduling: { batchScheduler: 'default' } })).map((d) => d.name);
+      assert.deepEqual(orderStacks(real, ['tenant-analytics', 'yunikorn'], withoutYunikorn), ['tenant-analytics']);
+    } finally {
+      rmSync(join(workspace, 'tenants', 'newteam'), { recursive: true, force: true });
+    }
+  });
+
+  it("a tenant's deploy applies the yunikorn stack (its queue) first, without a project dependency", () => {
+    const file = join(workspace, 'deploy-tasks.json');
+    const result = runNx(workspace, ['run', 'tenant-analytics:deploy', `--graph=${file}`]);
+    assert.equal(result.status, 0, result.stderr);
+    const tasks = JSON.parse(readFileSync(file, 'utf8')) as { tasks: { dependencies: Record<string, string[]> } };
+    assert.ok(tasks.tasks.dependencies['tenant-analytics:deploy']!.includes('yunikorn:deploy'));
+    assert.ok(tasks.tasks.dependencies['yunikorn:deploy']!.includes('karpenter:deploy'));
+    assert.equal(real.graph.dependencies['tenant-analytics']!.some((d) => d.target === 'yunikorn'), false);
+    assert.ok(real.graph.dependencies.yunikorn!.some((d) => d.target === 'karpenter'));
   });
 });
 
@@ -125,8 +153,8 @@ describe('affected-stacks: a tenant in some environments only', () => {
     for (const environmentName of ['dev', 'prod']) synthesize({ root: workspace, environmentName, outdir: join(workspace, `out-${environmentName}`), stacks: ['bootstrap'] });
   });
 
-  it('is still one Nx project, the only one its file affects', () => {
-    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/dev-only/tenant.yaml'] }), ['tenant-dev-only']);
+  it('is still one Nx project, the only tenant its file affects (with yunikorn, generated from every tenant file)', () => {
+    expect([...affectedProjects(workspace, { files: ['tenants/dev-only/tenant.yaml'] })].sort()).toEqual(['tenant-dev-only', 'yunikorn']);
   });
 
   it('is selected for the environments it names and skipped, with a note, elsewhere', () => {
@@ -135,7 +163,8 @@ describe('affected-stacks: a tenant in some environments only', () => {
     assert.deepEqual(orderStacks(graph, ['tenant-dev-only'], readPlatformStacks(join(workspace, 'out-dev', 'platform.json'))), ['tenant-dev-only']);
     const inProd = capture();
     assert.equal(affectedMain(['--files', 'tenants/dev-only/tenant.yaml', '--platform', join(workspace, 'out-prod', 'platform.json'), '--graph', join(workspace, 'graph.json'), '--json'], inProd.io, workspace), 0);
-    assert.deepEqual(JSON.parse(inProd.out.stdout), []);
+    // yunikorn is planned in prod too (its inputs are every tenant file); its plan shows no change there.
+    assert.deepEqual(JSON.parse(inProd.out.stdout), ['yunikorn']);
     assert.match(inProd.out.stderr, /affected-stacks: skipping tenant-dev-only: not in environment prod \(its tenant\.yaml lists dev\)/);
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { stackDependencies, type NxProjectGraph } from '../scripts/affected-stacks.js';
+import { stackDependencies, type NxProjectGraph, withDeployOrder } from '../scripts/affected-stacks.js';
 import { peakConcurrency, planBenchRoot, readStandInCalls, writeStandInTerraform } from '../scripts/bench-plan.js';
 import { runInDependencyOrder } from '../scripts/lib/scheduler.js';
 import { findReviewedPlan, main as reviewedPlanMain, stepOutputs, type Fetch } from '../scripts/reviewed-plan.js';
@@ -85,6 +85,13 @@ describe('scheduler: bounded concurrency in dependency order', () => {
       },
     };
     assert.deepEqual(Object.fromEntries(stackDependencies(graph, ['cluster', 'tenant-a'])), { cluster: [], 'tenant-a': ['cluster'] });
+  });
+
+  it('deploys yunikorn (the tenant queues) before the selected tenants, without making it their project dependency', () => {
+    const dependencies = new Map([['cluster', []], ['yunikorn', ['cluster']], ['tenant-a', ['cluster']], ['tenant-b', []]]);
+    assert.deepEqual(Object.fromEntries(withDeployOrder(dependencies)), { cluster: [], yunikorn: ['cluster'], 'tenant-a': ['cluster', 'yunikorn'], 'tenant-b': ['yunikorn'] });
+    // Without yunikorn among the selected stacks (the default scheduler, or no tenant change), nothing is added.
+    assert.deepEqual(Object.fromEntries(withDeployOrder(new Map([['tenant-a', ['cluster']]]))), { 'tenant-a': ['cluster'] });
   });
 });
 

@@ -19,7 +19,7 @@ const objects = manifests(tf);
 const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
 
 type RuleJson = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string> };
-const rule = ofKind('PrometheusRule')[0]!;
+const rule = ofKind('PrometheusRule').find((r) => r.metadata.name === 'spark-platform')!;
 const groups = rule.spec.groups as { name: string; rules: RuleJson[] }[];
 const alerts = Object.fromEntries(groups.flatMap((g) => g.rules).filter((r) => r.alert).map((r) => [r.alert!, r]));
 
@@ -30,6 +30,8 @@ describe('observability-config stack (monitors, rules, dashboards)', () => {
     assert.deepEqual(
       objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).sort(),
       [
+        // The fixture environments schedule with YuniKorn: its monitor, rules and dashboard too.
+        'ConfigMap monitoring/dashboard-batch-scheduling',
         'ConfigMap monitoring/dashboard-emr-vertical-autoscaling',
         'ConfigMap monitoring/dashboard-karpenter-capacity',
         'ConfigMap monitoring/dashboard-spark-jobs',
@@ -37,8 +39,10 @@ describe('observability-config stack (monitors, rules, dashboards)', () => {
         'ConfigMap monitoring/dashboard-tenant-quotas',
         'PodMonitor monitoring/spark-drivers',
         'PrometheusRule monitoring/spark-platform',
+        'PrometheusRule monitoring/yunikorn',
         'ServiceMonitor karpenter/karpenter',
         'ServiceMonitor monitoring/opencost',
+        'ServiceMonitor monitoring/yunikorn',
       ],
     );
   });

@@ -52,18 +52,20 @@ describe('incremental synth', () => {
     assert.equal(mtime('tenant-analytics'), before);
   });
 
-  it('rebuilds only the tenant whose file changed, with the same output a forced build gives', async () => {
+  it('rebuilds only the tenant whose file changed and the queues generated from every tenant, with the same output a forced build gives', async () => {
     const network = mtime('network');
     const risk = mtime('tenant-risk-models');
     const file = join(root, 'tenants/analytics/tenant.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/cpu: "?\d+"?/, 'cpu: "123"'));
-    assert.match(await synth(), oneOf('tenant-analytics'));
+    assert.match(await synth(), new RegExp(`^synthesized 2 stack\\(s\\) \\(${STACKS - 2} up to date\\) for environment "dev".*: yunikorn, tenant-analytics$`, 'm'));
     assert.equal(mtime('network'), network);
     assert.equal(mtime('tenant-risk-models'), risk);
-    assert.match(content('tenant-analytics'), /"requests.cpu": "123"/);
-    const incremental = content('tenant-analytics');
+    // YuniKorn: the ResourceQuota is twice the queue max (= the quota here), the guarantee the quota.
+    assert.match(content('tenant-analytics'), /"requests.cpu": "246"/);
+    assert.match(content('yunikorn'), /- name: analytics\\n +resources:\\n +guaranteed:\\n +vcore: \\"123\\"/);
+    const incremental = { tenant: content('tenant-analytics'), queues: content('yunikorn') };
     await synth('--force');
-    assert.equal(content('tenant-analytics'), incremental);
+    assert.deepEqual({ tenant: content('tenant-analytics'), queues: content('yunikorn') }, incremental);
   });
 
   it('still validates every tenant file when one changed', async () => {

@@ -291,14 +291,14 @@ describe('tenant JSON Schema', () => {
     };
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.required.sort(), ['name', 'owners', 'quota']);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['cost', 'data', 'description', 'emr', 'environments', 'jobDefaults', 'name', 'network', 'notifications', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['cost', 'data', 'description', 'emr', 'environments', 'jobDefaults', 'name', 'network', 'notifications', 'owners', 'queue', 'quota', 'spark']);
     assert.deepEqual(Object.keys(schema.properties.network!.properties!).sort(), ['egress', 'ingress', 'serviceTypes']);
     const override = (schema.properties.environments as { additionalProperties: { anyOf: { additionalProperties?: boolean; properties?: Record<string, { properties?: Record<string, unknown> }> }[] } }).additionalProperties.anyOf[0]!;
     assert.equal(override.additionalProperties, false, 'overrides are strict too');
-    assert.deepEqual(Object.keys(override.properties!).sort(), ['data', 'owners', 'quota', 'spark']);
+    assert.deepEqual(Object.keys(override.properties!).sort(), ['data', 'owners', 'queue', 'quota', 'spark']);
     assert.deepEqual(Object.keys(override.properties!.data!.properties!), ['readBuckets']);
     assert.deepEqual(Object.keys(schema.properties.cost!.properties!), ['dailyBudgetUsd']);
-    assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'localStorage', 'zone']);
+    assert.deepEqual(Object.keys(schema.properties.spark!.properties!).sort(), ['architecture', 'dedicatedNodes', 'driverCapacity', 'executorCapacity', 'gangScheduling', 'localStorage', 'zone']);
     assert.deepEqual(Object.keys(schema.properties.emr!.properties!).sort(), ['identity', 'releaseLabel', 'verticalAutoscaling']);
     assert.deepEqual(Object.keys(schema.properties.data!.properties!).sort(), ['glueDatabases', 'readBuckets', 'retainOnDelete']);
   });
@@ -317,12 +317,13 @@ describe('new-tenant', () => {
     // Uncommenting every default line still gives a valid tenant.
     assert.match(text, /^#   maxConcurrentJobs: 20 /m);
     assert.match(text, /^#   serviceTypes: \[\]$/m);
-    const uncommented = text.replace(/^# (spark|emr|data|jobDefaults|notifications|network|cost):.*$/gm, '$1:').replace(/^#   (?!zone|pods)/gm, '  ');
+    const uncommented = text.replace(/^# (spark|emr|data|jobDefaults|notifications|network|cost|queue):.*$/gm, '$1:').replace(/^#   (?!zone|pods|max)/gm, '  ');
     const folder = join(root, 'tenants', 'data-science');
     writeFileSync(join(folder, 'tenant.yaml'), uncommented);
     const loaded = loadTenants(root, environment).find((t) => t.name === 'data-science')!;
     assert.deepEqual(loaded.spark, tenantDefaults().spark);
     assert.deepEqual(loaded.emr, tenantDefaults().emr);
+    assert.deepEqual(loaded.queue, tenantDefaults().queue);
     assert.deepEqual(loaded.jobDefaults, tenantDefaults().jobDefaults);
     assert.deepEqual(loaded.notifications, { states: ['FAILED'], emails: ['data-oncall@example.com'], sqsQueueArns: [], snsTopicArns: [] });
     assert.deepEqual(loaded.network, tenantDefaults().network);

@@ -18,7 +18,8 @@ import { driverPod, driverService, emrCreators, type EmrJob, emrJobObjects, exec
 import { emrService, type Identity, JOB_CONTROLLER, KUBE_SCHEDULER, platformAdmin, RESOURCE_QUOTA_CONTROLLER, serviceAccount, tenantOwner } from './support/admission/identities.js';
 import type { Connection } from './support/admission/network-policy.js';
 import type { KubeObject } from './support/admission/vap.js';
-import { SOURCE_ROOT, synthStack, temporaryRoot } from './support/synth.js';
+import { gangPlaceholders, YUNIKORN_SCHEDULER } from './support/admission/yunikorn.js';
+import { resourcesOf, SOURCE_ROOT, synthStack, temporaryRoot, testEnvironment } from './support/synth.js';
 
 const cluster = PlatformCluster.fromRepository();
 const env = cluster.environment;
@@ -101,6 +102,22 @@ const riskJob = emrJob(cluster.tenant('risk-models'), '0000000abcriskmodel01');
 function runningDrivers(tenant: DeployedTenant, count: number, phase = 'Running'): KubeObject[] {
   return Array.from({ length: count }, (_, i) => ({ ...driverPod(emrJob(tenant, `0000000running${String(i).padStart(6, '0')}`)), status: { phase } }));
 }
+
+/** The placeholders YuniKorn creates for the risk-models job (gang scheduling: driver + 8 executors). */
+const riskPlaceholders = gangPlaceholders(driverPod(riskJob));
+
+/** `count` running gang jobs of the tenant: each its driver and every placeholder of its task groups. */
+function runningGangJobs(tenant: DeployedTenant, count: number): KubeObject[] {
+  return Array.from({ length: count }, (_, i) => {
+    const driver = driverPod(emrJob(tenant, `0000000gangjob${String(i).padStart(7, '0')}`));
+    return [driver, ...gangPlaceholders(driver)].map((p) => ({ ...p, status: { phase: 'Running' } }));
+  }).flat();
+}
+
+/** The same cluster with the tenancy policies of an environment on the default scheduler (no YuniKorn). */
+const onDefaultScheduler = cluster.withAdmissionObjects(
+  Object.values(resourcesOf(synthStack('tenancy', testEnvironment({ scheduling: { batchScheduler: 'default' } })), 'kubernetes_manifest')).map((r) => r.manifest as KubeObject),
+);
 
 interface Case {
   readonly what: string;
@@ -295,31 +312,62 @@ describe(ISOLATION_ROWS.sparkPriority, () => {
       expect: 'allowed',
     },
     {
-      what: 'a risk-models driver beyond its maxConcurrentJobs of 10',
+      // YuniKorn gang scheduling: every placeholder inherits the driver's class, so the quota holds
+      // maxConcurrentJobs x (driver + driver placeholder + minExecutors executor placeholders).
+      what: 'a risk-models driver beyond its maxConcurrentJobs of 10 gang jobs (each a driver and its 9 placeholders)',
       request: create(emrCreators(riskJob).driver, driverPod(riskJob)),
-      options: { existingPods: runningDrivers(cluster.tenant('risk-models'), 10) },
+      options: { existingPods: runningGangJobs(cluster.tenant('risk-models'), 10) },
       expect: ['quota:spark-drivers'],
+      message: /exceeded quota: spark-drivers, requested: pods=1, used: pods=100, limited: pods=100/,
     },
-    { what: 'a gang-scheduling placeholder at spark-driver-high, with no platform pod creator configured', request: create(serviceAccount('yunikorn', 'yunikorn-admin'), placeholder), expect: [P.scheduling] },
+    {
+      what: "the last placeholder of a risk-models gang job next to 9 other gang jobs (placeholders do not count as extra jobs)",
+      request: create(YUNIKORN_SCHEDULER, riskPlaceholders.at(-1)!),
+      options: { existingPods: [...runningGangJobs(cluster.tenant('risk-models'), 9), driverPod(riskJob), ...riskPlaceholders.slice(0, -1)] },
+      expect: 'allowed',
+    },
   ]);
+  replay('sparkPriority', [
+    {
+      what: 'a gang-scheduling placeholder at spark-driver-high, in an environment on the default scheduler (no platform pod creator)',
+      request: create(YUNIKORN_SCHEDULER, placeholder),
+      expect: [P.scheduling],
+    },
+  ], onDefaultScheduler);
 
-  describe('with a platform pod creator configured (YuniKorn placeholders)', () => {
-    const yunikorn = serviceAccount('yunikorn', 'yunikorn-admin');
-    const objects = tenancyAdmissionObjects({ platformPodCreators: [yunikorn.username] }).map((o) => JSON.parse(JSON.stringify(o.toJSON())) as KubeObject);
-    const withYunikorn = cluster.withAdmissionObjects(objects);
-    replay(
-      'sparkPriority',
-      [
-        { what: "YuniKorn's placeholder at spark-driver-high is admitted", request: create(yunikorn, placeholder), expect: 'allowed', evaluated: TENANT_POD_POLICIES },
-        { what: 'the same placeholder from an analytics engineer is not', request: create(engineer, placeholder), expect: [P.scheduling] },
-        {
-          what: "a YuniKorn placeholder still may not take another tenant's nodes",
-          request: create(yunikorn, edited(placeholder, (p) => (p.spec.tolerations = [{ key: 'spark-platform.io/tenant', operator: 'Equal', value: 'risk-models', effect: 'NoSchedule' }]))),
-          expect: [P.nodeIsolation],
-        },
-      ],
-      withYunikorn,
-    );
+  describe('YuniKorn placeholders (the fixture environments schedule with YuniKorn)', () => {
+    const [driverPlaceholder, executorPlaceholder] = [riskPlaceholders[0]!, riskPlaceholders.at(-1)!];
+    const impersonatedAdmin = serviceAccount('risk-models', 'yunikorn-admin', quant);
+    it("are YuniKorn's: one driver and minExecutors executor placeholders at the driver's class, with the real pods' placement", () => {
+      const groups = riskPlaceholders.map((p) => (p.metadata!.annotations as Record<string, string>)['yunikorn.apache.org/task-group-name']);
+      expect(groups).toEqual(['spark-driver', ...Array.from({ length: 8 }, () => 'spark-executor')]);
+      for (const p of riskPlaceholders) expect((p.spec as Json).priorityClassName).toBe('spark-driver-high');
+      expect((executorPlaceholder.spec as Json).tolerations).toEqual((executorPod(riskJob).spec as Json).tolerations);
+      expect((driverPlaceholder.spec as Json).nodeSelector).toEqual((driverPod(riskJob).spec as Json).nodeSelector);
+    });
+    replay('sparkPriority', [
+      { what: "YuniKorn's driver placeholder of a risk-models gang job is admitted", request: create(YUNIKORN_SCHEDULER, driverPlaceholder), expect: 'allowed', evaluated: TENANT_POD_POLICIES },
+      {
+        what: "YuniKorn's executor placeholder (driver class, executor nodes) of a risk-models gang job is admitted",
+        request: create(YUNIKORN_SCHEDULER, executorPlaceholder),
+        expect: 'allowed',
+        evaluated: TENANT_POD_POLICIES,
+      },
+      { what: "YuniKorn's placeholder at spark-driver-high is admitted in analytics", request: create(YUNIKORN_SCHEDULER, placeholder), expect: 'allowed', evaluated: TENANT_POD_POLICIES },
+      { what: 'the same executor placeholder from a risk-models quant is not', request: create(quant, executorPlaceholder), expect: [P.scheduling] },
+      { what: "the same placeholder from the tenant's own service account named yunikorn-admin (impersonated) is not", request: create(impersonatedAdmin, executorPlaceholder), expect: [P.scheduling] },
+      { what: 'the same placeholder from an analytics engineer is not', request: create(engineer, placeholder), expect: [P.scheduling] },
+      {
+        what: "a YuniKorn placeholder still may not take another tenant's nodes",
+        request: create(YUNIKORN_SCHEDULER, edited(placeholder, (p) => (p.spec.tolerations = [{ key: 'spark-platform.io/tenant', operator: 'Equal', value: 'risk-models', effect: 'NoSchedule' }]))),
+        expect: [P.nodeIsolation],
+      },
+      {
+        what: 'a YuniKorn placeholder still may not tolerate the system nodes',
+        request: create(YUNIKORN_SCHEDULER, edited(executorPlaceholder, (p) => (p.spec.tolerations = [...(p.spec.tolerations as Json[]), { key: 'CriticalAddonsOnly', operator: 'Exists' }]))),
+        expect: [P.tolerations],
+      },
+    ]);
   });
 });
 

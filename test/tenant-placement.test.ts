@@ -383,6 +383,7 @@ describe('Nx: tenant projects', () => {
   const require = createRequire(import.meta.url);
   const plugin = require(`${SOURCE_ROOT}/scripts/nx/tenant-projects.cjs`) as {
     TENANT_DEPENDS_ON: string[];
+    TENANT_AGGREGATE_STACKS: string[];
     createNodes: [string, (files: string[]) => [string, { projects: Record<string, { name: string; implicitDependencies: string[] }> }][]];
   };
 
@@ -396,13 +397,15 @@ describe('Nx: tenant projects', () => {
     assert.equal(result.projects['tenants/analytics']!.name, 'tenant-analytics');
   });
 
-  it('keeps tenant files out of every global input, so a tenant change affects that tenant only', () => {
+  it('keeps tenant files out of every global input, so a tenant change affects that tenant (and the stacks generated from every tenant) only', () => {
     // Nx marks every project with a `{workspaceRoot}/...` input matching a changed file as affected.
     type Input = string | { projects?: unknown; input?: string; fileset?: string; env?: string };
     const nx = JSON.parse(readFileSync(join(SOURCE_ROOT, 'nx.json'), 'utf8')) as { namedInputs: Record<string, Input[]>; targetDefaults: Record<string, { inputs?: Input[] }> };
     const pkg = JSON.parse(readFileSync(join(SOURCE_ROOT, 'package.json'), 'utf8')) as { nx: { targets: Record<string, { inputs?: Input[] }> } };
+    // Project-level inputs affect only their project: allowed for the stacks built from every tenant
+    // file (yunikorn's queues), which must be planned when any tenant changes.
     const projectTargets = readdirSync(join(SOURCE_ROOT, 'stacks'))
-      .filter((d) => existsSync(join(SOURCE_ROOT, 'stacks', d, 'project.json')))
+      .filter((d) => existsSync(join(SOURCE_ROOT, 'stacks', d, 'project.json')) && !plugin.TENANT_AGGREGATE_STACKS.includes(d))
       .flatMap((d) => Object.values((JSON.parse(readFileSync(join(SOURCE_ROOT, 'stacks', d, 'project.json'), 'utf8')) as { targets: Record<string, { inputs?: Input[] }> }).targets));
     const globals = (inputs: readonly Input[], seen = new Set<string>()): string[] =>
       inputs.flatMap((input) => {
@@ -410,11 +413,17 @@ describe('Nx: tenant projects', () => {
         const pattern = typeof input === 'string' ? input : input.fileset;
         return pattern?.startsWith('{workspaceRoot}/') ? [pattern.slice('{workspaceRoot}/'.length)] : [];
       });
-    const patterns = [...Object.values(nx.targetDefaults), ...Object.values(pkg.nx.targets), ...projectTargets].flatMap((t) => globals(t.inputs ?? []));
+    // A target default is one configuration or a list of filtered entries.
+    const defaults = Object.values(nx.targetDefaults as Record<string, { inputs?: Input[] } | { inputs?: Input[] }[]>).flatMap((d) => (Array.isArray(d) ? d : [d]));
+    const patterns = [...defaults, ...Object.values(pkg.nx.targets), ...projectTargets].flatMap((t) => globals(t.inputs ?? []));
     assert.ok(patterns.length > 0);
     for (const pattern of patterns) {
       assert.equal(matchesGlob('tenants/analytics/tenant.yaml', pattern), false, `global input ${pattern} would make every project affected by a tenant change`);
     }
     assert.ok(nx.namedInputs.configuration!.includes('{projectRoot}/tenant.yaml'), 'a tenant synth still depends on its own file');
+    for (const stack of plugin.TENANT_AGGREGATE_STACKS) {
+      const project = JSON.parse(readFileSync(join(SOURCE_ROOT, 'stacks', stack, 'project.json'), 'utf8')) as { targets: Record<string, { inputs?: Input[] }> };
+      assert.ok(globals(project.targets.synth!.inputs ?? []).some((pattern) => matchesGlob('tenants/analytics/tenant.yaml', pattern)), `${stack} synth depends on every tenant file`);
+    }
   });
 });

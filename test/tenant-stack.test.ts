@@ -1,7 +1,9 @@
 /**
  * The example tenant stacks, resource by resource: namespace-as-a-service objects, EMR on EKS
  * (virtual cluster, execution role trust and policy, Pod Identity), access entries, data bucket,
- * log group, pod templates in S3, dedicated NodePools and the output contract.
+ * log group, pod templates in S3, dedicated NodePools and the output contract. Synthesized with the
+ * default scheduler: test/yunikorn-tenants.test.ts covers what YuniKorn adds and proves the rest
+ * of the output is the same.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
@@ -10,10 +12,11 @@ import { base36 } from '../modules/emr-on-eks/identity.js';
 import type { PolicyDocument, PolicyStatement } from '../modules/iam/policy.js';
 import { MANAGED_BY_LABEL, TENANT_KEY } from '../modules/scheduling/spark-pools.js';
 import { TENANT_OUTPUTS } from '../stacks/tenant/contract.js';
-import { resourceLike, resourcesOf, synthStack, temporaryRoot, type TerraformJson } from './support/synth.js';
+import { resourceLike, resourcesOf, synthStack, temporaryRoot, type TerraformJson, testEnvironment } from './support/synth.js';
 
-const analytics = synthStack('tenant-analytics');
-const risk = synthStack('tenant-risk-models');
+const environment = testEnvironment({ scheduling: { batchScheduler: 'default' } });
+const analytics = synthStack('tenant-analytics', environment);
+const risk = synthStack('tenant-risk-models', environment);
 
 const CLUSTER_STATE = 'data.terraform_remote_state.remote-state-cluster.outputs';
 const ACCOUNT = '111122223333';

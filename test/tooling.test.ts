@@ -46,20 +46,30 @@ describe('benchmark', () => {
     assert.equal(valid.length, 4);
     assert.deepEqual(new Set(valid.map((t) => t.emr.identity)), new Set(['irsa', 'pod-identity']));
     assert.ok(valid.some((t) => t.spark.dedicatedNodes));
+    const more = [1, 6, 12].map((i) => syntheticTenant(i, environment.availabilityZones, environment.accountId));
+    const withQueues = validateTenants(more.map((t) => ({ folder: t.name, file: `tenants/${t.name}/tenant.yaml`, raw: parse(t.yaml) as unknown })), environment);
+    assert.deepEqual(withQueues.problems, []);
+    assert.ok(withQueues.tenants.some((t) => t.queue.max !== undefined && t.queue.maxRunningJobs !== undefined));
+    assert.ok(withQueues.tenants.some((t) => t.spark.gangScheduling !== undefined));
   });
 
   it('checks the targets of the performance issue', () => {
     const result = (tenants: number, coldMs: number, rss: number, changedMs: number, rebuilt: number): SizeResult => ({
       tenants,
       stacks: tenants + 10,
+      rebuiltByOneTenant: ['tenant-<changed>', 'yunikorn'],
       cold: { wallMs: coldMs, maxRssMb: rss, synthesized: tenants + 10 },
       incremental: { wallMs: changedMs, maxRssMb: 100, synthesized: rebuilt },
       noop: { wallMs: 80, maxRssMb: 50, synthesized: 0 },
       baseline: { oneStackDeepMs: 600, oneStackDeepRssMb: 130, oneStackBarrelMs: 2300, oneStackBarrelRssMb: 560, processPerStackMs: 600 * (tenants + 10) },
     });
-    const checks = targetChecks([result(100, 2400, 190, 700, 1), result(1000, 45000, 700, 1000, 2)]);
+    const checks = targetChecks([result(100, 2400, 190, 700, 2), result(1000, 45000, 700, 1000, 3)]);
     const missed = checks.filter((c) => !c.met).map((c) => c.target);
-    assert.deepEqual(missed, ['1000 tenants: full synth < 40 s', '1000 tenants: one tenant changed: 1 stack rebuilt, < 2 s']);
+    assert.deepEqual(missed, ['1000 tenants: full synth < 40 s', '1000 tenants: one tenant changed: 2 stack(s) rebuilt (tenant-<changed>, yunikorn), < 2 s']);
+    const nx = (affectedProjects: string[]) => targetChecks([{ ...result(10, 900, 150, 600, 2), nx: { affectedProjects, affectedSynthMs: 2000, cachedMs: 1500 } }]).find((c) => c.target.includes('nx affected'))!;
+    assert.equal(nx(['tenant-bench-00001', 'yunikorn']).met, true);
+    assert.equal(nx(['tenant-bench-00001']).met, false, 'the queues must be planned too');
+    assert.equal(nx(['tenant-bench-00001', 'tenant-bench-00002', 'yunikorn']).met, false);
   });
 });
 

@@ -258,6 +258,61 @@ export const PROMETHEUS_METRICS: MetricFamily = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Apache YuniKorn (batch scheduler; environments with scheduling.batchScheduler: yunikorn)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Scheduler `/ws/v1/metrics` (Service yunikorn-service, port yunikorn-core, 9080). Queue series
+ * carry `queue` = the full queue path (`root.tenants.<tenant>`); `yunikorn_queue_resource` is in
+ * milli-vcores for `resource="vcore"` and bytes for `memory`. The per-queue container counters
+ * have the queue in their name and are not used. Histograms are named `_milliseconds` but hold
+ * seconds.
+ */
+export const YUNIKORN_METRICS: MetricFamily = {
+  source: 'YuniKorn scheduler 1.8/1.9, /ws/v1/metrics (ServiceMonitor yunikorn)',
+  reference: 'apache/yunikorn-core pkg/metrics/queue.go and scheduler.go (tags v1.8.0 and v1.9.0-0)',
+  names: [
+    'yunikorn_queue_resource',
+    'yunikorn_queue_app',
+    'yunikorn_scheduler_application_total',
+    'yunikorn_scheduler_application_submission_total',
+    'yunikorn_scheduler_container_allocation_attempt_total',
+    'yunikorn_scheduler_node',
+  ],
+  histograms: ['yunikorn_scheduler_scheduling_latency_milliseconds'],
+};
+
+/** Deployment metrics of kube-state-metrics (the YuniKorn availability alerts). */
+export const KUBE_STATE_DEPLOYMENT_METRICS: MetricFamily = {
+  source: 'kube-state-metrics (kube-prometheus-stack subchart 8.4.0), deployments',
+  reference: 'kubernetes/kube-state-metrics docs/metrics/workload/deployment-metrics.md',
+  names: ['kube_deployment_status_replicas_available', 'kube_deployment_spec_replicas'],
+};
+
+/** API server metrics (kube-prometheus-stack's apiserver ServiceMonitor). */
+export const API_SERVER_METRICS: MetricFamily = {
+  source: 'Kubernetes API server /metrics (kube-prometheus-stack kubeApiServer ServiceMonitor)',
+  reference: 'kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/admission/metrics/metrics.go (webhook_fail_open_count, ALPHA, Kubernetes 1.24+)',
+  names: ['apiserver_admission_webhook_fail_open_count'],
+};
+
+/** Recording rules of the YuniKorn PrometheusRule (modules/yunikorn/monitoring.ts). */
+export const YUNIKORN_RECORDED = {
+  /** yunikorn_queue_resource of tenant queues, labelled `tenant` (state: guaranteed, max, allocated, pending, preempting). */
+  queueResource: 'tenant_state_resource:yunikorn_queue_resource:max',
+  /** yunikorn_queue_app of tenant queues, labelled `tenant` (state accepted = waiting to start). */
+  queueApplications: 'tenant_state:yunikorn_queue_applications:max',
+  /** Seconds the longest-waiting Pending Spark driver of a tenant has existed. */
+  driverWait: 'tenant:spark_pending_driver_age_seconds:max',
+} as const;
+
+export const YUNIKORN_RECORDING_RULE_METRICS: MetricFamily = {
+  source: 'PrometheusRule yunikorn (recording rules)',
+  reference: 'modules/yunikorn/monitoring.ts',
+  names: Object.values(YUNIKORN_RECORDED),
+};
+
+// ---------------------------------------------------------------------------------------------
 // OpenCost 1.120 (chart 2.5.17), scraped by the ServiceMonitor of opencost.ts
 // ---------------------------------------------------------------------------------------------
 
@@ -349,6 +404,10 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   PROMETHEUS_METRICS,
   OPENCOST_METRICS,
   RECORDING_RULE_METRICS,
+  YUNIKORN_METRICS,
+  KUBE_STATE_DEPLOYMENT_METRICS,
+  API_SERVER_METRICS,
+  YUNIKORN_RECORDING_RULE_METRICS,
 ];
 
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'] as const;

@@ -23,8 +23,10 @@
  * Content rules (placement, Services) apply to every caller in tenant namespaces, EMR and the
  * platform included; identity rules apply to tenant principals only. A platform controller that
  * must create non-Spark pods with the Spark PriorityClasses (YuniKorn's gang-scheduling
- * placeholders) is allowed by name through `platformPodCreators`; every placement rule still
- * applies to its pods.
+ * placeholders, which all inherit the driver's class, executor placeholders on executor nodes
+ * included) is allowed by name through `platformPodCreators`: its pods may carry either Spark
+ * class with either role's toleration; every tenant isolation rule (other tenants' nodes, system
+ * nodes, keyless tolerations, `nodeName`) still applies to them.
  */
 import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
@@ -208,7 +210,9 @@ function tenantPodScheduling(platformPodCreators: readonly string[]): Validating
         reason: 'Forbidden',
       },
       {
-        expression: `${isClass} || variables.tolerations.all(t, ${toleratesOnly(SPARK_ROLE_KEY, celString(role))})`,
+        // A platform pod creator's pods are exempt: YuniKorn gives every gang placeholder the
+        // driver's class, including those holding room on executor nodes for the executors.
+        expression: `${isClass} || variables.platformPodCreator || variables.tolerations.all(t, ${toleratesOnly(SPARK_ROLE_KEY, celString(role))})`,
         message: `pods with PriorityClass ${SPARK_CLASS_OF[role]} may tolerate ${SPARK_ROLE_KEY} only with value ${role} (a ${role} cannot preempt its way onto the other role's nodes)`,
         reason: 'Forbidden',
       },
@@ -302,9 +306,10 @@ function binding(policyName: string, namespaceSelector?: typeof TENANT_NAMESPACE
 export interface TenancyAdmissionOptions {
   /**
    * Usernames of platform controllers that create pods in tenant namespaces on the tenant's behalf
-   * and may give pods that are not Spark pods the Spark PriorityClasses, e.g. YuniKorn's
-   * gang-scheduling placeholders (`system:serviceaccount:<yunikorn namespace>:<its account>`).
-   * Every placement rule still applies to their pods.
+   * and may give pods that are not Spark pods the Spark PriorityClasses, with either Spark role's
+   * toleration, e.g. YuniKorn's gang-scheduling placeholders, which all inherit the driver's class
+   * (`system:serviceaccount:<yunikorn namespace>:<its account>`). Every tenant isolation rule
+   * (other tenants' nodes, system nodes, keyless tolerations, `nodeName`) still applies to their pods.
    * @default none
    */
   readonly platformPodCreators?: readonly string[];

@@ -17,10 +17,17 @@
  * | metrics                  | spark-defaults                 | the Prometheus endpoints the platform scrapes                    |
  * | local storage            | spark-defaults                 | per-executor gp3 claims for `ebs` tenants                        |
  * | logs                     | monitoringConfiguration        | CloudWatch group and stream prefix, S3 prefix, persistent UI     |
+ * | batch scheduler          | spark-defaults, pod templates  | YuniKorn: scheduler name and queue label; gang task groups on the driver template (yunikorn/spark.ts) |
+ *
+ * The pod templates themselves are built here too (`podTemplates`): placement from
+ * pod-templates.ts, then YuniKorn's routing when the environment schedules with it, so the
+ * templates the tenant stack writes and the spark-defaults every job sends always agree.
  */
+import type { Pod } from 'kubernetes-models/v1/Pod';
 import { SPARK_PROMETHEUS_CONF } from '../observability/constants.js';
 import { WELL_KNOWN } from '../scheduling/spark-pools.js';
-import { EXECUTOR_TERMINATION_GRACE_SECONDS, localStorageSparkConf, type PlacementOptions } from './pod-templates.js';
+import { type YunikornPodSettings, yunikornPodTemplates, yunikornSparkConf } from '../yunikorn/spark.js';
+import { driverPodTemplate, EXECUTOR_TERMINATION_GRACE_SECONDS, executorPodTemplate, localStorageSparkConf, type PlacementOptions } from './pod-templates.js';
 
 /** Classifications of StartJobRun `applicationConfiguration` the platform writes. */
 export const CLASSIFICATIONS = {
@@ -77,6 +84,11 @@ export interface TenantJobDefaultsOptions {
    * @default false
    */
   readonly glueCatalog?: boolean;
+  /**
+   * Route the tenant's Spark pods to Apache YuniKorn: its queue and, optionally, gang scheduling.
+   * @default undefined (the Kubernetes default scheduler)
+   */
+  readonly yunikorn?: YunikornPodSettings;
 }
 
 export interface MonitoringConfiguration {
@@ -85,11 +97,19 @@ export interface MonitoringConfiguration {
   s3MonitoringConfiguration: { logUri: string };
 }
 
-/** The structured job defaults: properties per classification, and monitoring. */
+/** The driver and executor pod templates of a tenant's jobs. */
+export interface PodTemplates {
+  readonly driver: Pod;
+  readonly executor: Pod;
+}
+
+/** The structured job defaults: properties per classification, monitoring, and the pod templates. */
 export interface JobDefaults {
   /** Classification -> properties, in publishing order. */
   readonly classifications: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly monitoring: MonitoringConfiguration;
+  /** The pod templates `spark-defaults` points at (`podTemplateUris`), as the tenant stack writes them. */
+  readonly podTemplates: PodTemplates;
 }
 
 /** StartJobRun `configurationOverrides`, as published by the tenant stack (JSON). */
@@ -164,6 +184,15 @@ export function jobSubmitterPlacement(zone?: string): Record<string, string> {
   };
 }
 
+/**
+ * The tenant's pod templates: its placement (pod-templates.ts), routed to YuniKorn (scheduler
+ * name, queue label, gang task groups on the driver) when `yunikorn` is set.
+ */
+export function tenantPodTemplates(placement: PlacementOptions, yunikorn?: YunikornPodSettings): PodTemplates {
+  const placed = { driver: driverPodTemplate(placement), executor: executorPodTemplate(placement) };
+  return yunikorn ? yunikornPodTemplates(placed, yunikorn) : placed;
+}
+
 /** Everything a tenant's jobs run with by default. */
 export function tenantJobDefaults(options: TenantJobDefaultsOptions): JobDefaults {
   const { placement, bucket } = options;
@@ -176,6 +205,8 @@ export function tenantJobDefaults(options: TenantJobDefaultsOptions): JobDefault
     ...decommissionConf(bucket),
     ...eventLogConf(bucket),
     ...(options.glueCatalog ? glueCatalogConf(bucket) : {}),
+    // Also without the pod templates (a job that replaces them): the scheduler and the queue.
+    ...(options.yunikorn ? yunikornSparkConf(options.yunikorn.queue) : {}),
   };
   return {
     classifications: {
@@ -187,6 +218,7 @@ export function tenantJobDefaults(options: TenantJobDefaultsOptions): JobDefault
       cloudWatchMonitoringConfiguration: { logGroupName: options.logGroupName, logStreamNamePrefix: options.logStreamPrefix },
       s3MonitoringConfiguration: { logUri: options.logUri },
     },
+    podTemplates: tenantPodTemplates(placement, options.yunikorn),
   };
 }
 

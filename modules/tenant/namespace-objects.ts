@@ -144,13 +144,19 @@ export const DEFAULT_MAX_CONCURRENT_JOBS = 20;
  * preempt lower priorities) at once: one driver per running job. Terminated pods do not count.
  * The admission policies keep that class for Spark drivers, so this bounds how much one tenant can
  * preempt. A driver beyond it is rejected at creation and its job fails.
+ *
+ * `placeholdersPerJob`: pods of the platform's batch scheduler that carry the driver class too,
+ * per job (YuniKorn's gang placeholders inherit the driver's class, executor placeholders
+ * included); the quota makes room for them, so a gang job counts as one job, not as
+ * 1 + placeholders. Only the scheduler may create such pods (tenant-pod-scheduling policy).
  */
-export function sparkDriverQuota(tenant: string, maxConcurrentJobs: number): ResourceQuota {
+export function sparkDriverQuota(tenant: string, maxConcurrentJobs: number, placeholdersPerJob = 0): ResourceQuota {
   if (!Number.isInteger(maxConcurrentJobs) || maxConcurrentJobs < 1) throw new Error(`maxConcurrentJobs of tenant ${tenant}: expected an integer >= 1, found ${maxConcurrentJobs}`);
+  if (!Number.isInteger(placeholdersPerJob) || placeholdersPerJob < 0) throw new Error(`driver-class placeholders per job of tenant ${tenant}: expected an integer >= 0, found ${placeholdersPerJob}`);
   return new ResourceQuota({
     metadata: { name: SPARK_DRIVER_QUOTA_NAME, namespace: tenant, labels: platformLabels(tenant) },
     spec: {
-      hard: { pods: String(maxConcurrentJobs) },
+      hard: { pods: String(maxConcurrentJobs * (1 + placeholdersPerJob)) },
       scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: [PRIORITY_CLASSES.sparkDriver] }] },
     },
   });

@@ -35,6 +35,13 @@ export interface TenantNamespaceProps {
   readonly allowedPriorityClasses?: readonly string[];
   /** Pods with the driver PriorityClass at once (quota `spark-drivers`). @default DEFAULT_MAX_CONCURRENT_JOBS */
   readonly maxConcurrentJobs?: number;
+  /**
+   * Pods per job besides the driver that carry the driver PriorityClass: YuniKorn's gang-scheduling
+   * placeholders inherit the class of the pod that declares the task groups (the driver), executor
+   * placeholders included. The `spark-drivers` quota holds maxConcurrentJobs x (1 + this).
+   * @default 0
+   */
+  readonly driverClassPlaceholdersPerJob?: number;
   /** Service types allowed beyond ClusterIP and ExternalName (namespace labels). @default none */
   readonly serviceTypes?: readonly ExposedServiceType[];
   /** Extra egress (platform-owned NetworkPolicy `allow-declared-egress`). @default none */
@@ -63,7 +70,7 @@ export class TenantNamespace extends Construct {
     const inNamespace = [
       computeQuota(props.tenant, props.quota),
       priorityClassQuota(props.tenant, props.allowedPriorityClasses ?? TENANT_PRIORITY_CLASSES),
-      sparkDriverQuota(props.tenant, props.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS),
+      sparkDriverQuota(props.tenant, props.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS, props.driverClassPlaceholdersPerJob ?? 0),
       containerLimitRange(props.tenant),
       ...tenantNetworkPolicies({
         tenant: props.tenant,

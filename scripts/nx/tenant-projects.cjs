@@ -11,6 +11,14 @@ const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'observability', 
 
 exports.TENANT_DEPENDS_ON = TENANT_DEPENDS_ON;
 
+/**
+ * Stacks generated from every tenant file (the YuniKorn queues). Nx `affected` lists them when a
+ * tenant file changes through their synth inputs (every tenants/<name>/tenant.yaml), and a
+ * tenant's `deploy` runs theirs first (nx.json, targetDefaults.deploy for tag:layer:tenant). Not
+ * implicit dependencies: a project edge would make every tenant affected by any tenant change.
+ */
+exports.TENANT_AGGREGATE_STACKS = ['yunikorn'];
+
 exports.createNodes = [
   'tenants/*/tenant.yaml',
   (files) =>

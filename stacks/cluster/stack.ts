@@ -2,10 +2,13 @@ import type { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { ClusterAccess, EKS_ACCESS_POLICIES } from '../../modules/eks-cluster/access-entries.js';
 import { EksClusterConstruct } from '../../modules/eks-cluster/cluster.js';
+import { ControlPlaneWebhookIngress } from '../../modules/eks-cluster/webhook-ingress.js';
+import { ADMISSION_WEBHOOK_PORT } from '../../modules/yunikorn/names.js';
 import { ACCOUNT } from '../account/contract.js';
 import { publishOutputs, readOutputs } from '../lib/contracts.js';
 import type { Environment } from '../lib/environment.js';
 import { PlatformStack } from '../lib/platform-stack.js';
+import { usesYunikorn } from '../lib/scheduling-config.js';
 import { NETWORK } from '../network/contract.js';
 import { CLUSTER } from './contract.js';
 
@@ -33,6 +36,13 @@ export class ClusterStack extends PlatformStack {
       addonVersions: environment.addons,
       systemNodeGroup: environment.systemNodeGroup,
     });
+    if (usesYunikorn(environment)) {
+      new ControlPlaneWebhookIngress(this, 'yunikorn-admission-webhook', {
+        clusterSecurityGroupId: this.eks.clusterSecurityGroupId,
+        port: ADMISSION_WEBHOOK_PORT,
+        description: 'YuniKorn admission webhook (host network, system nodes) from the EKS control plane',
+      });
+    }
     const { cluster } = this.eks;
 
     // The CI roles of the account stack: plans read everything (Helm release Secrets included) and

@@ -11,6 +11,7 @@ import { ConfigError, type ConfigProblem, describeValue, parseWithSchema, readYa
 import { ComputeSchema } from './compute-config.js';
 import { CostSchema } from './cost-config.js';
 import { ObservabilitySchema } from './observability-config.js';
+import { SchedulingSchema, schedulingEnvironmentIssues } from './scheduling-config.js';
 import { ciRoleNames, GITHUB_OIDC_HOST, roleArn } from '../../modules/account/names.js';
 import { al2023Release, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, SUPPORT_TYPES } from '../../modules/eks-cluster/versions.js';
 import { karpenterIncompatibility } from '../../modules/karpenter/compatibility.js';
@@ -190,6 +191,7 @@ export const EnvironmentSchema = z
     ci: CiSchema.optional(),
     compute: ComputeSchema.default(() => ComputeSchema.parse({})),
     observability: ObservabilitySchema.default(() => ObservabilitySchema.parse({})),
+    scheduling: SchedulingSchema.default(() => SchedulingSchema.parse({})),
     cost: CostSchema.default(() => CostSchema.parse({})),
   })
   .superRefine((env, ctx) => {
@@ -230,6 +232,7 @@ export const EnvironmentSchema = z
     if (ng.minSize > ng.desiredSize || ng.desiredSize > ng.maxSize) {
       ctx.addIssue({ code: 'custom', path: ['systemNodeGroup', 'desiredSize'], message: `minSize <= desiredSize <= maxSize (minSize ${ng.minSize}, maxSize ${ng.maxSize})` });
     }
+    for (const issue of schedulingEnvironmentIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const karpenter = karpenterIncompatibility(env.compute.karpenterVersion, env.kubernetesVersion);
     if (karpenter) {
       ctx.addIssue({ code: 'custom', path: ['compute', 'karpenterVersion'], message: `a Karpenter version that supports Kubernetes ${env.kubernetesVersion} (configured or default: ${env.compute.karpenterVersion}; ${karpenter})` });

@@ -48,6 +48,8 @@ export const STACK_LAYERS: Readonly<Record<string, string>> = {
   cluster: 'cluster',
   'karpenter-infra': 'compute',
   karpenter: 'compute',
+  // In-cluster like karpenter: the batch scheduler that places the tenants' Spark pods.
+  yunikorn: 'compute',
   capacity: 'compute',
   'observability-infra': 'observability',
   observability: 'observability',

@@ -9,7 +9,7 @@
 import { App } from 'cdktf';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stackDefinitions, type StackDefinition } from '../registry.js';
+import { type DisabledStack, disabledStacks, stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
 import { loadTenantSetWithJobs } from './job-templates.js';
@@ -49,6 +49,8 @@ export interface SynthResult {
   readonly notInEnvironment: readonly NotInEnvironment[];
   /** Requested stacks (`stacks`) that are such tenant stacks: nothing to synthesize, not an error. */
   readonly skipped: readonly NotInEnvironment[];
+  /** Requested stacks this environment's settings leave out (`yunikorn` with the default scheduler): nothing is written for them. */
+  readonly disabledSkipped: readonly DisabledStack[];
 }
 
 /** A tenant stack that does not exist in the environment (recorded in platform.json). */
@@ -119,10 +121,13 @@ export function synthesize(options: SynthOptions): SynthResult {
   const tenantSet = loadTenantSetWithJobs(options.root, environment);
   const all = stackDefinitions(options.root, environment, tenantSet.tenants);
   const outside = notInEnvironment(tenantSet.outside);
-  // A tenant project exists in every environment (Nx infers it from the folder): synthesizing it
-  // where its file does not put it is a no-op, so `nx run-many -t synth` works in each environment.
+  const disabled = disabledStacks(environment);
+  // A tenant project exists in every environment (Nx infers it from the folder), and so does a
+  // stack project the environment's settings leave out (`yunikorn`): synthesizing either where it
+  // does not exist is a no-op, so `nx run-many -t synth` works in each environment.
   const skipped = outside.filter((t) => options.stacks?.includes(t.stack));
-  const requested = (options.stacks ?? []).filter((name) => !skipped.some((t) => t.stack === name));
+  const disabledSkipped = disabled.filter((d) => options.stacks?.includes(d.name));
+  const requested = (options.stacks ?? []).filter((name) => !skipped.some((t) => t.stack === name) && !disabledSkipped.some((d) => d.name === name));
   const unknown = requested.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -134,7 +139,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       })),
     );
   }
-  // Only such tenant stacks requested: nothing is built, but platform.json is published for this
+  // Only such stacks requested: nothing is built, but platform.json is published for this
   // environment, so `tf.js` (the diff/deploy targets that follow) knows the stack is not here.
   const full = (options.stacks ?? []).length === 0;
   const selected = full ? all : all.filter((s) => requested.includes(s.name));
@@ -201,7 +206,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
       writeFileSync(
         join(outdir, 'platform.json'),
-        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), notInEnvironment: outside }, null, 2)}\n`,
+        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), notInEnvironment: outside, disabled }, null, 2)}\n`,
       );
       writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
       // Re-read under the lock: a parallel `synth --stack` (nx run-many) may have published since.
@@ -224,7 +229,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     // Nothing was published: leave no empty output directory behind either.
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: building, upToDate, all, guardrails, notInEnvironment: outside, skipped };
+  return { environment, outdir, synthesized: building, upToDate, all, guardrails, notInEnvironment: outside, skipped, disabledSkipped };
 }
 
 /**

@@ -20,6 +20,7 @@ import { reservedNamespaceReason, reservedNamespaceSummary } from '../../modules
 import { DEFAULT_MAX_CONCURRENT_JOBS, EXPOSED_SERVICE_TYPES, LINK_LOCAL_CIDR } from '../../modules/tenant/namespace-objects.js';
 import { ConfigError, type ConfigProblem, describeValue, problemsFromZod, readYamlFile } from './config-file.js';
 import type { Environment } from './environment.js';
+import { GangSchedulingSchema, QueueSchema, tenantSchedulingProblems } from './scheduling-config.js';
 import { applyEnvironmentOverride, fieldFor, isRecord, isTenantInEnvironment, tenantEnvironments } from './tenant-environments.js';
 
 export { applyEnvironmentOverride, isTenantInEnvironment, tenantEnvironments } from './tenant-environments.js';
@@ -103,6 +104,7 @@ const SparkSchema = z
       .default('nvme')
       .describe('Where Spark local dirs (shuffle, spill) live: instance-store NVMe (RAID0 node class) or on-demand gp3 volumes.'),
     dedicatedNodes: z.boolean().default(false).describe('Tenant-only NodePools (tainted for this tenant); other namespaces cannot use them.'),
+    gangScheduling: GangSchedulingSchema.optional(),
   })
   .describe('Placement of Spark drivers and executors.');
 
@@ -317,10 +319,12 @@ export const EnvironmentOverrideSchema = z
   .strictObject({
     owners: OwnersSchema.optional(),
     quota: overridable(QuotaSchema).optional(),
+    // The queue follows the quota (its guarantee): an environment with more quota needs a larger max.
+    queue: overridable(QueueSchema).optional(),
     spark: overridable(SparkSchema).optional(),
     data: overridable(DataSchema.pick({ readBuckets: true })).optional(),
   })
-  .describe('Fields of this tenant that differ in this environment (owners, quota, spark, data.readBuckets).');
+  .describe('Fields of this tenant that differ in this environment (owners, quota, queue, spark, data.readBuckets).');
 
 const EnvironmentsSchema = z
   .record(z.string().regex(ENVIRONMENT_NAME, 'an environment name (the name of a file environments/<name>.yaml), such as dev'), EnvironmentOverrideSchema.nullable())
@@ -344,6 +348,7 @@ export const TenantSchema = z
     description: z.string().max(256).optional().describe('Free text about the team, kept as an annotation on the namespace.'),
     owners: OwnersSchema,
     quota: QuotaSchema,
+    queue: QueueSchema.default(() => QueueSchema.parse({})),
     spark: SparkSchema.default(() => SparkSchema.parse({})),
     emr: EmrSchema.default(() => EmrSchema.parse({})),
     data: DataSchema.default(() => DataSchema.parse({})),
@@ -396,8 +401,8 @@ export type TenantConfig = Omit<z.output<typeof TenantSchema>, 'environments'> &
 export type EnvironmentOverride = z.input<typeof EnvironmentOverrideSchema>;
 
 /** The values a tenant gets for every optional field it leaves out. */
-export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults' | 'network'> {
-  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), jobDefaults: JobDefaultsSchema.parse({}), network: NetworkSchema.parse({}) };
+export function tenantDefaults(): Pick<z.output<typeof TenantSchema>, 'spark' | 'emr' | 'data' | 'jobDefaults' | 'network' | 'queue'> {
+  return { spark: SparkSchema.parse({}), emr: EmrSchema.parse({}), data: DataSchema.parse({}), jobDefaults: JobDefaultsSchema.parse({}), network: NetworkSchema.parse({}), queue: QueueSchema.parse({}) };
 }
 
 /** `tenants/<folder>/tenant.yaml`, as shown in messages (always with forward slashes). */
@@ -514,6 +519,8 @@ function validateOne(entry: RawTenant, environment: Environment, knownEnvironmen
       });
     }
   });
+  // Queue and gang scheduling against the tenant's own quota and the environment (YuniKorn).
+  for (const problem of tenantSchedulingProblems(tenant, environment)) problems.push({ ...problem, field: fieldFor(raw, environment.name, problem.field.split('.')) });
   return problems.length > 0 ? { problems, outside, owners: tenant.owners } : { tenant, problems, outside, owners: tenant.owners };
 }
 

@@ -1,9 +1,11 @@
 import type { Construct } from 'constructs';
 import { ObservabilityConfig } from '../../modules/observability/config.js';
+import { YunikornMonitoring } from '../../modules/yunikorn/monitoring.js';
 import type { Environment } from '../lib/environment.js';
 import { connectToCluster } from '../lib/kubernetes-providers.js';
 import { alertThresholds } from '../lib/observability-config.js';
 import { PlatformStack } from '../lib/platform-stack.js';
+import { usesYunikorn } from '../lib/scheduling-config.js';
 
 /**
  * Layer 4c: what Prometheus scrapes and evaluates and what Grafana shows: the Spark driver
@@ -18,5 +20,7 @@ export class ObservabilityConfigStack extends PlatformStack {
     super(scope, 'observability-config', { environment });
     connectToCluster(this);
     this.config = new ObservabilityConfig(this, 'observability-config', { thresholds: alertThresholds(environment.observability) });
+    // Batch scheduler metrics, alerts and dashboard (objects in the monitoring namespace only).
+    if (usesYunikorn(environment)) new YunikornMonitoring(this, 'yunikorn-monitoring');
   }
 }

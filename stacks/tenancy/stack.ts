@@ -1,16 +1,19 @@
 import type { Construct } from 'constructs';
 import { KubernetesObject } from '../../modules/k8s/manifest.js';
 import { tenancyAdmissionObjects } from '../../modules/tenant/admission-policies.js';
+import { SCHEDULER_USERNAME } from '../../modules/yunikorn/names.js';
 import type { Environment } from '../lib/environment.js';
 import { connectToCluster } from '../lib/kubernetes-providers.js';
 import { PlatformStack } from '../lib/platform-stack.js';
+import { usesYunikorn } from '../lib/scheduling-config.js';
 
 export const TENANCY_STACK = 'tenancy';
 
 /**
  * Layer 3 (in-cluster, before any tenant): the cluster-wide guard rails of namespace-as-a-service,
  * as ValidatingAdmissionPolicies and their bindings. Generic for every tenant, so adding a tenant
- * never changes this stack. Kubernetes provider; reads the `cluster` state.
+ * never changes this stack. Kubernetes provider; reads the `cluster` state. With YuniKorn, its
+ * scheduler may create pods at the Spark PriorityClasses in tenant namespaces (gang placeholders).
  */
 export class TenancyStack extends PlatformStack {
   readonly objects: KubernetesObject[];
@@ -18,7 +21,7 @@ export class TenancyStack extends PlatformStack {
   constructor(scope: Construct, environment: Environment) {
     super(scope, TENANCY_STACK, { environment });
     connectToCluster(this);
-    const objects = tenancyAdmissionObjects();
+    const objects = tenancyAdmissionObjects(usesYunikorn(environment) ? { platformPodCreators: [SCHEDULER_USERNAME] } : {});
     this.objects = [];
     for (const [i, object] of objects.entries()) {
       const name = object.metadata!.name!;

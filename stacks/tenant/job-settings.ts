@@ -10,7 +10,9 @@ import { type ConfigurationOverrides, type JobDefaults, tenantJobDefaults, toCon
 import { jobExecutionRoleName, tenantBucketName, type TenantNameScope } from '../../modules/tenant/naming.js';
 import type { PlacementOptions } from '../../modules/tenant/pod-templates.js';
 import { POD_TEMPLATE_PREFIX } from '../../modules/emr-on-eks/policies.js';
+import type { YunikornPodSettings } from '../../modules/yunikorn/spark.js';
 import type { Environment } from '../lib/environment.js';
+import { tenantYunikornPods } from '../lib/scheduling-config.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
 
 export type { ConfigurationOverrides } from '../../modules/tenant/job-defaults.js';
@@ -44,6 +46,8 @@ export interface TenantJobSettings {
   /** StartJobRun `retryPolicy` of jobs that set none. */
   readonly retryPolicy: { readonly maxAttempts: number };
   readonly placement: PlacementOptions;
+  /** Queue and gang scheduling, when the environment schedules Spark with YuniKorn. */
+  readonly yunikorn?: YunikornPodSettings;
 }
 
 /** The placement options of a tenant file, as the pod template module takes them. */
@@ -69,6 +73,7 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
   const placement = placementOf(tenant);
   const driverPodTemplateUri = uri(POD_TEMPLATE_KEYS.driver);
   const executorPodTemplateUri = uri(POD_TEMPLATE_KEYS.executor);
+  const yunikorn = tenantYunikornPods(environment, tenant);
   const jobDefaults = tenantJobDefaults({
     placement,
     bucket,
@@ -78,6 +83,7 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
     logUri: uri(LOG_PREFIX),
     executors: tenant.jobDefaults.executors,
     glueCatalog: tenant.data.glueDatabases.length > 0,
+    ...(yunikorn ? { yunikorn } : {}),
   });
   return {
     namespace: tenant.name,
@@ -90,6 +96,7 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
     driverPodTemplateUri,
     executorPodTemplateUri,
     placement,
+    ...(yunikorn ? { yunikorn } : {}),
     jobDefaults,
     configurationOverrides: toConfigurationOverrides(jobDefaults),
     retryPolicy: { maxAttempts: tenant.jobDefaults.maxAttempts },

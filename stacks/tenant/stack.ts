@@ -16,13 +16,14 @@ import { SecureBucket } from '../../modules/storage/secure-bucket.js';
 import { TenantAccess } from '../../modules/tenant/access.js';
 import { boundedName, submitterPolicyName, type TenantNameScope, virtualClusterName } from '../../modules/tenant/naming.js';
 import { tenantNodePools } from '../../modules/tenant/node-pools.js';
-import { driverPodTemplate, executorPodTemplate, podTemplateYaml } from '../../modules/tenant/pod-templates.js';
+import { podTemplateYaml } from '../../modules/tenant/pod-templates.js';
 import { TenantNamespace } from '../../modules/tenant/tenant-namespace.js';
 import { publishOutputs } from '../lib/contracts.js';
 import type { Environment } from '../lib/environment.js';
 import { connectToCluster } from '../lib/kubernetes-providers.js';
 import { PlatformStack } from '../lib/platform-stack.js';
 import type { JobTemplate } from '../lib/job-templates.js';
+import { tenantCapacityLimit, tenantDriverClassPlaceholders, tenantResourceQuota } from '../lib/scheduling-config.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
 import { tenantContract, tenantStackName } from './contract.js';
 import { POD_TEMPLATE_KEYS, tenantJobSettings } from './job-settings.js';
@@ -56,11 +57,14 @@ export class TenantStack extends PlatformStack {
 
     this.namespace = new TenantNamespace(this, 'namespace', {
       tenant: tenant.name,
-      quota: { cpu: tenant.quota.cpu, memory: tenant.quota.memory, ...(tenant.quota.pods !== undefined ? { pods: tenant.quota.pods } : {}) },
+      // With YuniKorn, above the queue max (pods over it wait in the queue, see scheduling-config.ts).
+      quota: { ...tenantResourceQuota(environment, tenant), ...(tenant.quota.pods !== undefined ? { pods: tenant.quota.pods } : {}) },
       podSecurityVersion: `v${environment.kubernetesVersion}`,
       ...(tenant.description ? { description: tenant.description } : {}),
       podIdentityAgent: tenant.emr.identity === 'pod-identity',
       maxConcurrentJobs: tenant.quota.maxConcurrentJobs,
+      // YuniKorn's gang placeholders inherit the driver's PriorityClass (see scheduling-config.ts).
+      driverClassPlaceholdersPerJob: tenantDriverClassPlaceholders(environment, tenant),
       serviceTypes: tenant.network.serviceTypes,
       egress: tenant.network.egress,
       ingress: tenant.network.ingress,
@@ -179,13 +183,14 @@ export class TenantStack extends PlatformStack {
       partition: this.partition,
     });
 
-    const { placement } = settings;
+    // Built with the job defaults (job-defaults.ts): placement, and YuniKorn's routing when enabled.
+    const pods = settings.jobDefaults.podTemplates;
     const header = `Pod template of tenant ${tenant.name}, written by the platform (stack ${this.stackName}) from ${tenant.file}.\nDo not edit: change the tenant file and deploy.`;
     const templates = {
       driver: new S3Object(this, 'driver-pod-template', {
         bucket: this.bucket.bucket.id,
         key: POD_TEMPLATE_KEYS.driver,
-        content: podTemplateYaml(driverPodTemplate(placement), 'driver', header),
+        content: podTemplateYaml(pods.driver, 'driver', header),
         contentType: 'application/yaml',
         serverSideEncryption: 'aws:kms',
         kmsKeyId: this.bucket.kmsKeyArn,
@@ -193,7 +198,7 @@ export class TenantStack extends PlatformStack {
       executor: new S3Object(this, 'executor-pod-template', {
         bucket: this.bucket.bucket.id,
         key: POD_TEMPLATE_KEYS.executor,
-        content: podTemplateYaml(executorPodTemplate(placement), 'executor', header),
+        content: podTemplateYaml(pods.executor, 'executor', header),
         contentType: 'application/yaml',
         serverSideEncryption: 'aws:kms',
         kmsKeyId: this.bucket.kmsKeyArn,
@@ -208,7 +213,7 @@ export class TenantStack extends PlatformStack {
         executorCapacity: tenant.spark.executorCapacity,
         localStorage: tenant.spark.localStorage,
         ...(tenant.spark.zone ? { zone: tenant.spark.zone } : {}),
-        limits: { cpu: tenant.quota.cpu, memory: tenant.quota.memory },
+        limits: tenantCapacityLimit(environment, tenant),
         // The environment's capacity model: instance choice, Spot, grace periods, budget, freeze window.
         compute: {
           spotEnabled: environment.compute.spotEnabled,
