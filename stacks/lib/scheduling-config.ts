@@ -23,7 +23,7 @@ import type { YunikornPodSettings } from '../../modules/yunikorn/spark.js';
 import { DEFAULT_YUNIKORN_VERSION, releasesSupporting, supportsKubernetes, YUNIKORN_RELEASES } from '../../modules/yunikorn/versions.js';
 import { type ConfigProblem, describeValue } from './config-file.js';
 import type { Environment } from './environment.js';
-import type { TenantConfig } from './tenant-config.js';
+import type { TenantConfig } from './tenant-schema.js';
 
 export const BATCH_SCHEDULERS = ['default', 'yunikorn'] as const;
 export type BatchScheduler = (typeof BATCH_SCHEDULERS)[number];

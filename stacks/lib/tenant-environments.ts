@@ -2,7 +2,7 @@
  * Tenants per environment, on the raw content of a tenant file: which environments it names,
  * the file merged with one environment's overrides, and where a merged value came from (so errors
  * point at `environments.<env>.<field>` when the override set it). The schema of the overrides,
- * `EnvironmentOverrideSchema`, lives with the tenant schema in tenant-config.ts.
+ * `EnvironmentOverrideSchema`, lives with the tenant schema in tenant-schema.ts.
  */
 import { formatPath } from './config-file.js';
 
