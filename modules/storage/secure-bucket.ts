@@ -48,6 +48,11 @@ export interface SecureBucketProps {
   readonly extraPolicyStatements?: readonly PolicyStatement[];
 }
 
+/** Name of the KMS alias SecureBucket gives the key it creates for a bucket. */
+export function bucketKeyAliasName(bucketName: string): string {
+  return `alias/s3/${bucketName}`;
+}
+
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
   readonly kmsKeyArn: string;
@@ -71,7 +76,7 @@ export class SecureBucket extends Construct {
         deletionWindowInDays: 30,
         lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
       });
-      new KmsAlias(this, 'key-alias', { name: `alias/s3/${props.bucketName}`, targetKeyId: this.kmsKey.keyId });
+      new KmsAlias(this, 'key-alias', { name: bucketKeyAliasName(props.bucketName), targetKeyId: this.kmsKey.keyId });
       this.kmsKeyArn = this.kmsKey.arn;
     }
     new S3BucketOwnershipControls(this, 'ownership', {
