@@ -5,10 +5,15 @@
  *
  *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]
  *
+ * It is also the `app` of cdktf.json, so `npx cdktf synth|list|diff|deploy|destroy|output` run it:
+ * the CLI's output directory arrives as CDKTF_OUTDIR (used unless --outdir is given) and its context
+ * as CDKTF_CONTEXT_JSON (read by the cdktf App; no stack reads context: the environment comes from
+ * PLATFORM_ENV). HCL output (`cdktf synth --hcl`) is refused: the tooling reads cdk.tf.json.
+ *
  * PLATFORM_SYNTH_STATS=<file> writes {wallMs, maxRssBytes, synthesized, upToDate} for benchmarks.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectedEnvironmentName } from '../stacks/lib/environment-name.js';
 import { fullSynthIsCurrent } from '../stacks/lib/fingerprint.js';
@@ -39,26 +44,32 @@ async function main(): Promise<number> {
     console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]`);
     return 2;
   }
+  if (process.env.SYNTH_HCL_OUTPUT === 'true') {
+    console.error('synth: HCL output (cdktf synth --hcl) is not supported: plan review, validation and the deploy tooling read cdk.tf.json');
+    return 2;
+  }
   const root = args.root ?? repositoryRoot();
   const environmentName = args.env ?? selectedEnvironmentName();
-  const outdir = args.outdir ?? join(root, 'cdktf.out');
+  const outdirOption = args.outdir ?? process.env.CDKTF_OUTDIR;
+  const outdir = outdirOption ? resolve(outdirOption) : join(root, 'cdktf.out');
   // Same inputs as the last full synth and its output intact: done, before loading any stack code.
   if (!args.force && !args.stack && fullSynthIsCurrent(root, environmentName, outdir)) {
     console.log(`synthesized 0 stack(s): every stack of environment "${environmentName}" is up to date in ${outdir}/stacks (--force rebuilds)`);
     writeStats(0, -1);
     return 0;
   }
-  const [{ ConfigError }, { guardrailSummary, GuardrailViolationError }, { GUARDRAILS_FILE, synthesize }] = await Promise.all([
+  const [{ ConfigError }, { guardrailSummary, GuardrailViolationError }, { GUARDRAILS_FILE, synthesize }, { StackDependencyError }] = await Promise.all([
     import('../stacks/lib/config-file.js'),
     import('../stacks/lib/guardrails.js'),
     import('../stacks/lib/synthesize.js'),
+    import('../stacks/lib/stack-dependencies.js'),
   ]);
   try {
     const result = synthesize({
       root,
       environmentName,
       ...(args.stack ? { stacks: args.stack } : {}),
-      ...(args.outdir ? { outdir: args.outdir } : {}),
+      outdir,
       incremental: !args.force,
     });
     const ms = Math.round(performance.now() - started);
@@ -72,6 +83,10 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`synth failed: invalid configuration (nothing was written)\n${error.message}`);
+      return 1;
+    }
+    if (error instanceof StackDependencyError) {
+      console.error(`synth failed: stack dependencies (nothing was written)\n${error.message}`);
       return 1;
     }
     if (error instanceof GuardrailViolationError) {

@@ -131,8 +131,10 @@ describe('GitHub Actions workflows', () => {
     assert.equal(job.strategy!['max-parallel'], 1);
     assert.deepEqual(job.concurrency, { group: 'deploy-${{ matrix.environment }}', 'cancel-in-progress': false });
     const script = scripts(job);
-    assert.match(script, /affected-stacks\.js --all --platform cdktf\.out\/platform\.json --remote-state-only/);
-    assert.match(script, /node dist\/scripts\/tf\.js apply "\$stack" --auto-approve/);
+    // The user's path: the cdktf CLI deploys every stack in the manifest's dependency order.
+    assert.match(script, /npx cdktf deploy '\*' --skip-synth --auto-approve --parallelism \d+/);
+    assert.doesNotMatch(script, /tf\.js apply|terraform apply/);
+    assert.ok(job.steps!.findIndex((s) => s.run?.includes('npm run synth')) < job.steps!.findIndex((s) => s.run?.includes('cdktf deploy')), 'synthesized before --skip-synth');
     assert.equal(job.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!.with!['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
   });
 

@@ -1,0 +1,129 @@
+/**
+ * The deploy path around the cdktf CLI (test/cdktf-cli.test.ts): the Nx targets
+ * that call it (upstream stacks first, flags forwarded to them), the one-time bootstrap with its
+ * state migration, and the retained data of a tenant across its removal and re-addition.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { isMissingBucket, LOCAL_BACKEND_OVERRIDE, localBackendOverride } from '../scripts/lib/bootstrap.js';
+import { importId, retainedResources, TenantDataError } from '../scripts/lib/tenant-data.js';
+import { findTerraform } from '../scripts/lib/terraform.js';
+import { runNx, temporaryNxWorkspace } from './support/nx-workspace.js';
+import { SOURCE_ROOT, synthStack } from './support/synth.js';
+
+/**
+ * A temporary Nx workspace whose `cdktf` is a stub that records its arguments, so the deploy
+ * targets run for real without AWS.
+ */
+function workspaceWithStubCdktf(): { root: string; calls: () => string[] } {
+  const root = temporaryNxWorkspace();
+  const modules = join(root, 'node_modules');
+  rmSync(modules);
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  const real = join(SOURCE_ROOT, 'node_modules');
+  for (const entry of readdirSync(real)) if (entry !== '.bin') symlinkSync(join(real, entry), join(modules, entry));
+  for (const bin of readdirSync(join(real, '.bin'))) if (bin !== 'cdktf') symlinkSync(realpathSync(join(real, '.bin', bin)), join(modules, '.bin', bin));
+  const log = join(root, 'cdktf-calls.log');
+  writeFileSync(join(modules, '.bin', 'cdktf'), `#!/bin/sh\necho "cdktf $* [CHECKPOINT_DISABLE=$CHECKPOINT_DISABLE]" >> "${log}"\n`);
+  chmodSync(join(modules, '.bin', 'cdktf'), 0o755);
+  return { root, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
+describe('Nx deploy targets', () => {
+  const { root, calls } = workspaceWithStubCdktf();
+
+  it('run cdktf for each stack after its upstream stacks, and forward --auto-approve to every one of them', () => {
+    const result = runNx(root, ['run', 'cluster:deploy', '--auto-approve']);
+    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+    expect(calls()).toEqual([
+      'cdktf deploy bootstrap --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
+      'cdktf deploy network --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
+      'cdktf deploy cluster --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
+    ]);
+  }, 120_000);
+
+  it('diff and destroy run cdktf for the one stack', () => {
+    const before = calls().length;
+    assert.equal(runNx(root, ['run', 'tenant-analytics:diff']).status, 0);
+    assert.equal(runNx(root, ['run', 'network:destroy', '--auto-approve']).status, 0);
+    expect(calls().slice(before)).toEqual([
+      'cdktf diff tenant-analytics [CHECKPOINT_DISABLE=1]',
+      'cdktf destroy network --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
+    ]);
+  }, 120_000);
+
+  it('(control) without forwarded params, the upstream deploys would wait for an approval nobody gives', () => {
+    const nx = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as { targetDefaults: { deploy: { dependsOn: Record<string, unknown>[] } } };
+    delete nx.targetDefaults.deploy.dependsOn[0]!.params;
+    writeFileSync(join(root, 'nx.json'), JSON.stringify(nx));
+    const before = calls().length;
+    assert.equal(runNx(root, ['run', 'network:deploy', '--auto-approve']).status, 0);
+    expect(calls().slice(before).map((c) => c.includes('--auto-approve'))).toEqual([false, true]);
+  }, 120_000);
+});
+
+describe('bootstrap: first apply with local state, then the state moved into the bucket', () => {
+  it('the override file replaces the S3 backend, so the first init never touches the bucket that does not exist yet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bootstrap-override-'));
+    const backend = (synthStack('bootstrap').terraform as { backend: unknown }).backend;
+    writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify({ terraform: { backend }, output: { ok: { value: 'yes' } } }));
+    writeFileSync(join(dir, LOCAL_BACKEND_OVERRIDE), localBackendOverride(join(dir, 'state', 'bootstrap.tfstate')));
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_ENDPOINT_URL: 'https://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1', CHECKPOINT_DISABLE: '1' };
+    const terraform = findTerraform();
+    const init = spawnSync(terraform, ['init', '-input=false', '-no-color'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stdout, /Successfully configured the backend "local"/);
+    const apply = spawnSync(terraform, ['apply', '-auto-approve', '-input=false', '-no-color'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(apply.status, 0, apply.stderr);
+    assert.ok(existsSync(join(dir, 'state', 'bootstrap.tfstate')), 'state written locally');
+    // (control) without the override, init needs the S3 bucket.
+    rmSync(join(dir, LOCAL_BACKEND_OVERRIDE));
+    rmSync(join(dir, '.terraform'), { recursive: true, force: true });
+    const s3 = spawnSync(terraform, ['init', '-input=false', '-no-color'], { cwd: dir, encoding: 'utf8', env, timeout: 120_000 });
+    assert.notEqual(s3.status, 0);
+  }, 180_000);
+
+  it('tells a missing state bucket (first run) from other init failures', () => {
+    assert.ok(isMissingBucket('Error: Failed to get existing workspaces: S3 bucket "spark-platform-tfstate-111122223333-dev" does not exist.'));
+    assert.ok(isMissingBucket('operation error S3: ListObjectsV2, https response error StatusCode: 404, api error NoSuchBucket: The specified bucket does not exist'));
+    assert.ok(!isMissingBucket('Error: No valid credential sources found'));
+    assert.ok(!isMissingBucket('api error AccessDenied: Access Denied'));
+  });
+});
+
+describe('tenant-data: retained data of a tenant', () => {
+  const tf = synthStack('tenant-analytics');
+  const retained = retainedResources(tf as never);
+
+  it('is the data bucket, its settings and its KMS key and alias, nothing else', () => {
+    expect(retained.map((r) => r.type)).toEqual([
+      'aws_s3_bucket',
+      'aws_kms_alias',
+      'aws_kms_key',
+      'aws_s3_bucket_lifecycle_configuration',
+      'aws_s3_bucket_ownership_controls',
+      'aws_s3_bucket_policy',
+      'aws_s3_bucket_public_access_block',
+      'aws_s3_bucket_server_side_encryption_configuration',
+      'aws_s3_bucket_versioning',
+    ]);
+    // Exactly what prevent_destroy guards is inside: bucket and key.
+    const guarded = Object.entries(tf.resource!).flatMap(([type, instances]) => Object.entries(instances).filter(([, body]) => JSON.stringify(body.lifecycle ?? {}).includes('prevent_destroy')).map(([name]) => `${type}.${name}`));
+    assert.equal(guarded.length, 2);
+    for (const address of guarded) assert.ok(retained.some((r) => r.address === address), address);
+  });
+
+  it('is imported by the bucket name, the alias name and the key id read from the alias', () => {
+    const bucket = retained.find((r) => r.type === 'aws_s3_bucket')!;
+    assert.equal(importId(bucket, retained), 'spark-dev-analytics-111122223333-us-west-2');
+    assert.equal(importId(retained.find((r) => r.type === 'aws_s3_bucket_policy')!, retained), 'spark-dev-analytics-111122223333-us-west-2');
+    assert.equal(importId(retained.find((r) => r.type === 'aws_kms_alias')!, retained), 'alias/s3/spark-dev-analytics-111122223333-us-west-2');
+    const key = retained.find((r) => r.type === 'aws_kms_key')!;
+    assert.equal(importId(key, retained, '1234abcd-12ab-34cd-56ef-1234567890ab'), '1234abcd-12ab-34cd-56ef-1234567890ab');
+    assert.throws(() => importId(key, retained), (e: unknown) => e instanceof TenantDataError && /import the key alias first/.test(e.message));
+  });
+});
