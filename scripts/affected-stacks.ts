@@ -7,7 +7,7 @@
  *   node dist/scripts/affected-stacks.js --all                              every stack
  *
  * Options: `--platform cdktf.out/platform.json` keeps only the stacks synthesized for that
- * environment; `--remote-state-only` (with --platform) also drops stacks whose synthesized backend is
+ * environment (a tenant whose file names other environments only is skipped with a note); `--remote-state-only` (with --platform) also drops stacks whose synthesized backend is
  * local (a state CI cannot reach; every platform stack, bootstrap included, keeps its state in S3); `--json` prints a JSON
  * array instead of one name per line; `--graph <file>` reads a saved `nx graph --file=<file>`
  * instead of running Nx.
@@ -101,6 +101,29 @@ export function orderStacks(graph: NxProjectGraph, selected: readonly string[], 
 }
 
 /**
+ * For each of `stacks`, the stacks of `stacks` it depends on, directly or through projects that
+ * are not in the list (a tenant follows `capacity` through nothing, and `cluster` through
+ * `capacity`): what must finish before it starts when stacks run in parallel.
+ */
+export function stackDependencies(graph: NxProjectGraph, stacks: readonly string[]): Map<string, string[]> {
+  const selected = new Set(stacks);
+  const upstreamOf = (name: string) => (graph.graph.dependencies[name] ?? []).map((d) => d.target).filter((t) => t !== name && graph.graph.nodes[t] !== undefined);
+  const result = new Map<string, string[]>();
+  for (const stack of stacks) {
+    const seen = new Set<string>();
+    const queue = upstreamOf(stack);
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...upstreamOf(next));
+    }
+    result.set(stack, stacks.filter((s) => s !== stack && seen.has(s) && selected.has(s)));
+  }
+  return result;
+}
+
+/**
  * Whether a synthesized stack keeps its state in a remote backend (not `local`), read from
  * `<outdir>/stacks/<stack>/cdk.tf.json` next to platform.json.
  */
@@ -116,6 +139,15 @@ export function readPlatformStacks(file: string): string[] {
   const data = JSON.parse(readFileSync(file, 'utf8')) as { stacks?: { name?: unknown }[] };
   if (!Array.isArray(data.stacks)) throw new AffectedStacksError(`${file}: no "stacks" list (run the synth first)`);
   return data.stacks.map((s) => String(s.name));
+}
+
+/**
+ * Tenant stacks the synth recorded as not in its environment (their tenant file names other
+ * environments), from `cdktf.out/platform.json`: stack -> the environments the file lists.
+ */
+export function readNotInEnvironment(file: string): Map<string, readonly string[]> {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { notInEnvironment?: { stack?: unknown; environments?: unknown }[] };
+  return new Map((data.notInEnvironment ?? []).map((t) => [String(t.stack), Array.isArray(t.environments) ? t.environments.map(String) : []]));
 }
 
 function runNx(root: string, args: readonly string[]): string {
@@ -201,6 +233,12 @@ export function main(argv: readonly string[], io: CliIo = { stdout: (t) => proce
       ? Object.keys(graph.graph.nodes).filter((name) => isStack(graph, name))
       : affectedProjects(root, values.files !== undefined ? { files: values.files.split(/[,\s]+/).filter(Boolean) } : { base: values.base!, ...(values.head ? { head: values.head } : {}) });
     let stacks = orderStacks(graph, selected, platformStacks);
+    if (values.platform) {
+      const environment = (JSON.parse(readFileSync(values.platform, 'utf8')) as { environment?: string }).environment ?? 'this environment';
+      for (const [stack, environments] of readNotInEnvironment(values.platform)) {
+        if (selected.includes(stack)) io.stderr(`affected-stacks: skipping ${stack}: not in environment ${environment} (its tenant.yaml lists ${environments.join(', ')})\n`);
+      }
+    }
     if (values['remote-state-only']) {
       const outdir = dirname(values.platform!);
       const local = stacks.filter((stack) => !hasRemoteState(outdir, stack));

@@ -67,6 +67,7 @@ export function syntheticTenant(index: number, zones: readonly string[], account
     },
     emr: { releaseLabel: 'emr-7.12.0-latest', identity: podIdentity ? 'pod-identity' : 'irsa', verticalAutoscaling: index % 5 === 0 },
     data: { retainOnDelete: true, readBuckets: [], glueDatabases: index % 2 === 0 ? [`${name.replace(/-/g, '_')}_db`] : [] },
+    ...(index % 3 === 1 ? { cost: { dailyBudgetUsd: 100 + index } } : {}),
   };
   return { name, yaml: `# yaml-language-server: $schema=../tenant.schema.json\n${stringify(tenant)}` };
 }
@@ -217,17 +218,46 @@ export function renderTable(results: readonly SizeResult[], runs: number): strin
   return lines.join('\n');
 }
 
-function main(): number {
-  const { values } = parseArgs({
-    options: { sizes: { type: 'string', default: '10,100,1000' }, runs: { type: 'string', default: '3' }, json: { type: 'string' }, 'no-nx': { type: 'boolean' } },
-    strict: true,
-  });
+export const USAGE = `usage: npm run bench -- [--sizes 10,100,1000] [--runs 3] [--json <file>] [--no-nx]
+
+Measures synth at tenant scale in a temporary copy of the repository (N synthetic tenants per size),
+prints a table, checks the performance targets and writes the results (default bench-out/bench.json).`;
+
+/** Parses the command line: the options, or the exit code and text to print (help, usage errors). */
+export function parseBenchArgs(argv: readonly string[]): { sizes: number[]; runs: number; json?: string; nx: boolean } | { exitCode: number; text: string } {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        sizes: { type: 'string', default: '10,100,1000' },
+        runs: { type: 'string', default: '3' },
+        json: { type: 'string' },
+        'no-nx': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    return { exitCode: 2, text: `bench: ${(error as Error).message}\n${USAGE}` };
+  }
+  if (values.help) return { exitCode: 0, text: USAGE };
   const sizes = values.sizes.split(',').map((v) => Number(v.trim()));
   const runs = Number(values.runs);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
-    console.error('usage: npm run bench -- [--sizes 10,100,1000] [--runs 3] [--json <file>] [--no-nx]');
-    return 2;
+    return { exitCode: 2, text: `bench: --sizes takes whole numbers >= 1 and --runs a whole number >= 1\n${USAGE}` };
   }
+  return { sizes, runs, ...(values.json ? { json: values.json } : {}), nx: !values['no-nx'] };
+}
+
+function main(): number {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if ('exitCode' in args) {
+    (args.exitCode === 0 ? console.log : console.error)(args.text);
+    return args.exitCode;
+  }
+  const { sizes, runs } = args;
+  const values = { json: args.json, 'no-nx': !args.nx };
   const root = repositoryRoot();
   const environment = loadEnvironment(root, 'dev');
   const copy = prepareCopy(root);

@@ -11,12 +11,16 @@
  * PLATFORM_ENV). HCL output (`cdktf synth --hcl`) is refused: the tooling reads cdk.tf.json.
  *
  * PLATFORM_SYNTH_STATS=<file> writes {wallMs, maxRssBytes, synthesized, upToDate} for benchmarks.
+ * PLATFORM_TODAY=<YYYY-MM-DD> checks EKS support dates as of that day instead of today (UTC): a
+ * warning when the Kubernetes version is within 60 days of the end of standard support or past it,
+ * and guardrail EKS-006 failing outside dev once it is past.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectedEnvironmentName } from '../stacks/lib/environment-name.js';
 import { fullSynthIsCurrent } from '../stacks/lib/fingerprint.js';
+import { configuredKubernetes, evaluationDate, kubernetesSupportNotice } from '../stacks/lib/kubernetes-support.js';
 import { repositoryRoot } from './lib/paths.js';
 
 /** wallMs counts from process start (performance.now's origin), module loading included. */
@@ -24,6 +28,11 @@ function writeStats(synthesized: number, upToDate: number): void {
   if (!process.env.PLATFORM_SYNTH_STATS) return;
   const stats = { wallMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024, synthesized, upToDate };
   writeFileSync(process.env.PLATFORM_SYNTH_STATS, JSON.stringify(stats));
+}
+
+/** The EKS support warning goes to stderr, one line, after the synth's own output. */
+function warnAboutSupport(environmentName: string, notice: string | undefined): void {
+  if (notice) console.warn(`warning: environment "${environmentName}": ${notice}`);
 }
 
 async function main(): Promise<number> {
@@ -52,9 +61,18 @@ async function main(): Promise<number> {
   const environmentName = args.env ?? selectedEnvironmentName();
   const outdirOption = args.outdir ?? process.env.CDKTF_OUTDIR;
   const outdir = outdirOption ? resolve(outdirOption) : join(root, 'cdktf.out');
+  let today: string;
+  try {
+    today = evaluationDate();
+  } catch (error) {
+    console.error(`synth failed: invalid configuration (nothing was written)\n${(error as Error).message}`);
+    return 1;
+  }
   // Same inputs as the last full synth and its output intact: done, before loading any stack code.
   if (!args.force && !args.stack && fullSynthIsCurrent(root, environmentName, outdir)) {
     console.log(`synthesized 0 stack(s): every stack of environment "${environmentName}" is up to date in ${outdir}/stacks (--force rebuilds)`);
+    const configured = configuredKubernetes(root, environmentName);
+    if (configured) warnAboutSupport(environmentName, kubernetesSupportNotice(configured.kubernetesVersion, configured.supportType, today));
     writeStats(0, -1);
     return 0;
   }
@@ -72,12 +90,17 @@ async function main(): Promise<number> {
       outdir,
       incremental: !args.force,
     });
+    for (const skipped of result.skipped) {
+      console.log(`${skipped.stack}: not in environment "${result.environment.name}" (${skipped.file} lists ${skipped.environments.join(', ')}): nothing to synthesize`);
+    }
     const ms = Math.round(performance.now() - started);
     const names = result.synthesized.map((s) => s.name);
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length - 12} more)` : names.join(', ');
     const current = result.upToDate.length > 0 ? ` (${result.upToDate.length} up to date)` : '';
     console.log(`synthesized ${names.length} stack(s)${current} for environment "${result.environment.name}" into ${result.outdir}/stacks in ${ms} ms${names.length ? `: ${shown}` : ''}`);
     if (names.length > 0) for (const line of guardrailSummary(result.guardrails, `${result.outdir}/${GUARDRAILS_FILE}`)) console.log(line);
+    const { kubernetesVersion, supportType } = result.environment;
+    warnAboutSupport(result.environment.name, kubernetesSupportNotice(kubernetesVersion, supportType, today));
     writeStats(names.length, result.upToDate.length);
     return 0;
   } catch (error) {

@@ -10,7 +10,7 @@
  * Needs AWS credentials for the environment's account (and for in-cluster stacks, an access entry).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from './lib/paths.js';
@@ -28,18 +28,34 @@ function run(bin: string, args: string[], cwd: string, capture = false): string 
   return result.stdout ?? '';
 }
 
+/** The synth's record (platform.json) that `stack` is a tenant stack outside the synthesized environment. */
+function notInEnvironment(outdir: string, stack: string): { environment: string; file: string; environments: string[] } | undefined {
+  const file = join(outdir, 'platform.json');
+  if (!existsSync(file)) return undefined;
+  const platform = JSON.parse(readFileSync(file, 'utf8')) as { environment?: string; notInEnvironment?: { stack: string; file: string; environments: string[] }[] };
+  const entry = platform.notInEnvironment?.find((t) => t.stack === stack);
+  return entry && platform.environment ? { environment: platform.environment, file: entry.file, environments: entry.environments } : undefined;
+}
+
 function main(): number {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { 'lock-timeout': { type: 'string', default: '5m' } },
+    options: { 'lock-timeout': { type: 'string', default: '5m' }, root: { type: 'string' } },
     strict: true,
   });
   const [command, stack] = positionals as [string | undefined, string | undefined];
   if (!command || !COMMANDS.includes(command as Command) || !stack) {
-    console.error('usage: tf plan <stack> [--lock-timeout 5m]   (deploy and destroy: npx cdktf deploy|destroy <stack>)');
+    console.error('usage: tf plan <stack> [--lock-timeout 5m] [--root <repository>]   (deploy and destroy: npx cdktf deploy|destroy <stack>)');
     return 2;
   }
-  const dir = join(repositoryRoot(), 'cdktf.out', 'stacks', stack);
+  const outdir = join(values.root ?? repositoryRoot(), 'cdktf.out');
+  const dir = join(outdir, 'stacks', stack);
+  const absent = notInEnvironment(outdir, stack);
+  if (absent) {
+    // Nx has a project per tenant folder in every environment; this one has no stack here.
+    console.log(`tf: ${stack} is not in environment "${absent.environment}" (${absent.file} lists ${absent.environments.join(', ')}): nothing to ${command}`);
+    return 0;
+  }
   if (!existsSync(join(dir, 'cdk.tf.json'))) {
     console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`npx cdktf synth\`) first`);
     return 2;

@@ -39,13 +39,13 @@ describe('cdktf CLI', () => {
     assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
     const listed = [...result.stdout.matchAll(/^(\S+)\s+out\/stacks\/\1\s*$/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(
-      ['bootstrap', 'network', 'cluster', 'karpenter-infra', 'karpenter', 'capacity', 'observability-infra', 'observability', 'observability-config', 'tenancy', 'tenant-analytics', 'tenant-risk-models'].sort(),
+      ['bootstrap', 'account', 'network', 'cluster', 'karpenter-infra', 'karpenter', 'capacity', 'observability-infra', 'observability', 'observability-config', 'tenancy', 'cost', 'tenant-analytics', 'tenant-risk-models'].sort(),
     );
     // The app wrote into the CLI's output directory (CDKTF_OUTDIR), with the guardrail report.
     assert.ok(existsSync(join(outdir, 'stacks', 'tenant-analytics', 'cdk.tf.json')));
     assert.ok(existsSync(join(outdir, 'guardrails.json')));
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
-    expect(manifest.stacks.cluster!.dependencies).toEqual(['network']);
+    expect(manifest.stacks.cluster!.dependencies).toEqual(['account', 'network']);
     assert.equal(existsSync(join(root, 'cdktf.out')), false, 'nothing written to the default output directory');
     rmSync(project, { recursive: true, force: true });
   }, 300_000);

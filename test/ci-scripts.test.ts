@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, it } from '@jest/globals';
-import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readProjectGraph } from '../scripts/affected-stacks.js';
+import { affectedProjects, deployOrder, main as affectedMain, type NxProjectGraph, orderStacks, readPlatformStacks, readProjectGraph } from '../scripts/affected-stacks.js';
 import { ciEnvironmentOutputs } from '../scripts/ci-env.js';
 import { APPROVAL_LABEL, buildComment, COMMENT_MARKER, gateDecision, main as commentMain, MAX_COMMENT_LENGTH, parseResult } from '../scripts/plan-comment.js';
 import { temporaryNxWorkspace } from './support/nx-workspace.js';
+import { synthesize } from '../stacks/lib/synthesize.js';
 import { temporaryRoot } from './support/synth.js';
 
 
@@ -109,6 +110,33 @@ describe("affected-stacks: the product's Nx workspace (fixture tenants)", () => 
   it('a changed tenant file affects only its tenant; a changed module affects every stack', () => {
     assert.deepEqual(affectedProjects(workspace, { files: ['tenants/analytics/tenant.yaml'] }), ['tenant-analytics']);
     assert.deepEqual(new Set(affectedProjects(workspace, { files: ['modules/network/cidr.ts'] })), new Set(deployOrder(real)));
+  });
+});
+
+describe('affected-stacks: a tenant in some environments only', () => {
+  let workspace: string;
+  beforeAll(() => {
+    workspace = temporaryNxWorkspace({
+      keepFixtureTenants: true,
+      tenants: { 'dev-only': { name: 'dev-only', owners: ['arn:aws:iam::111122223333:role/dev-only'], quota: { cpu: '4', memory: '16Gi' }, environments: { dev: {} } } },
+    });
+    // Its file changes (say prod is added later): still only its project is affected.
+    writeFileSync(join(workspace, 'tenants/dev-only/tenant.yaml'), readFileSync(join(workspace, 'tenants/dev-only/tenant.yaml'), 'utf8').replace('cpu: "4"', 'cpu: "8"'));
+    for (const environmentName of ['dev', 'prod']) synthesize({ root: workspace, environmentName, outdir: join(workspace, `out-${environmentName}`), stacks: ['bootstrap'] });
+  });
+
+  it('is still one Nx project, the only one its file affects', () => {
+    assert.deepEqual(affectedProjects(workspace, { files: ['tenants/dev-only/tenant.yaml'] }), ['tenant-dev-only']);
+  });
+
+  it('is selected for the environments it names and skipped, with a note, elsewhere', () => {
+    const graph = readProjectGraph(workspace);
+    writeFileSync(join(workspace, 'graph.json'), JSON.stringify(graph));
+    assert.deepEqual(orderStacks(graph, ['tenant-dev-only'], readPlatformStacks(join(workspace, 'out-dev', 'platform.json'))), ['tenant-dev-only']);
+    const inProd = capture();
+    assert.equal(affectedMain(['--files', 'tenants/dev-only/tenant.yaml', '--platform', join(workspace, 'out-prod', 'platform.json'), '--graph', join(workspace, 'graph.json'), '--json'], inProd.io, workspace), 0);
+    assert.deepEqual(JSON.parse(inProd.out.stdout), []);
+    assert.match(inProd.out.stderr, /affected-stacks: skipping tenant-dev-only: not in environment prod \(its tenant\.yaml lists dev\)/);
   });
 });
 

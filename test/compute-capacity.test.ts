@@ -158,9 +158,9 @@ describe('capacity stack (dev)', () => {
       assert.equal(p.spec.weight, 10);
     });
 
-    it('general: untainted, both capacity types, lowest weight', () => {
+    it('general: untainted, on-demand only (a pod selecting no capacity type must not get Spot), lowest weight', () => {
       const p = pool(POOLS.general);
-      assert.deepEqual(requirementsOf(p), { 'karpenter.sh/capacity-type In': ['on-demand', 'spot'], ...SHARED_REQUIREMENTS });
+      assert.deepEqual(requirementsOf(p), { 'karpenter.sh/capacity-type In': ['on-demand'], ...SHARED_REQUIREMENTS });
       assert.equal(p.spec.template.spec.taints, undefined);
       assert.deepEqual(p.spec.template.metadata?.labels, { 'spark-platform.io/pool': 'general' });
       assert.equal(p.spec.weight, undefined);

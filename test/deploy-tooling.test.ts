@@ -13,14 +13,17 @@ import { isMissingBucket, LOCAL_BACKEND_OVERRIDE, localBackendOverride } from '.
 import { importId, retainedResources, TenantDataError } from '../scripts/lib/tenant-data.js';
 import { findTerraform } from '../scripts/lib/terraform.js';
 import { runNx, temporaryNxWorkspace } from './support/nx-workspace.js';
-import { SOURCE_ROOT, synthStack } from './support/synth.js';
+import { FIXTURE_REPO, SOURCE_ROOT, synthStack } from './support/synth.js';
+import { tenantEnvironments } from '../stacks/lib/tenant-environments.js';
 
 /**
  * A temporary Nx workspace whose `cdktf` is a stub that records its arguments, so the deploy
  * targets run for real without AWS.
  */
 function workspaceWithStubCdktf(): { root: string; calls: () => string[] } {
-  const root = temporaryNxWorkspace();
+  // A tenant whose file puts it in prod only: it is an Nx project in dev too, but has no stack there.
+  const prodOnly = `${readFileSync(join(FIXTURE_REPO, 'tenants', 'analytics', 'tenant.yaml'), 'utf8')}\nenvironments:\n  prod: {}\n`;
+  const root = temporaryNxWorkspace({ files: { 'tenants/prod-only/tenant.yaml': prodOnly } });
   const modules = join(root, 'node_modules');
   rmSync(modules);
   mkdirSync(join(modules, '.bin'), { recursive: true });
@@ -39,11 +42,12 @@ describe('Nx deploy targets', () => {
   it('run cdktf for each stack after its upstream stacks, and forward --auto-approve to every one of them', () => {
     const result = runNx(root, ['run', 'cluster:deploy', '--auto-approve']);
     assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-    expect(calls()).toEqual([
-      'cdktf deploy bootstrap --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
-      'cdktf deploy network --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
-      'cdktf deploy cluster --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
-    ]);
+    const deployed = calls();
+    // bootstrap first, cluster last; account and network (both after bootstrap only) in either order.
+    const call = (stack: string) => `cdktf deploy ${stack} --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]`;
+    expect(deployed[0]).toEqual(call('bootstrap'));
+    expect(deployed.at(-1)).toEqual(call('cluster'));
+    expect(deployed.slice(1, -1).sort()).toEqual([call('account'), call('network')]);
   }, 120_000);
 
   it('diff and destroy run cdktf for the one stack', () => {
@@ -55,6 +59,23 @@ describe('Nx deploy targets', () => {
       'cdktf destroy network --ignore-missing-stack-dependencies --auto-approve [CHECKPOINT_DISABLE=1]',
     ]);
   }, 120_000);
+
+  it('a tenant stack outside the selected environment is a no-op with a note, not a cdktf failure', () => {
+    const before = calls().length;
+    const dev = runNx(root, ['run', 'tenant-prod-only:deploy', '--exclude-task-dependencies', '--auto-approve'], { PLATFORM_ENV: 'dev' });
+    assert.equal(dev.status, 0, `${dev.stdout}${dev.stderr}`);
+    assert.match(dev.stdout, /tenant-prod-only is not in environment "dev" \(tenants\/prod-only\/tenant\.yaml lists prod\): nothing to deploy/);
+    expect(calls().slice(before)).toEqual([]);
+    assert.equal(runNx(root, ['run', 'tenant-prod-only:deploy', '--exclude-task-dependencies'], { PLATFORM_ENV: 'prod' }).status, 0);
+    expect(calls().slice(before)).toEqual(['cdktf deploy tenant-prod-only --ignore-missing-stack-dependencies [CHECKPOINT_DISABLE=1]']);
+  }, 120_000);
+
+  it('the targets decide membership as the synth does (tenant-environments.ts)', async () => {
+    const wrapper = (await import(join(SOURCE_ROOT, 'scripts', 'nx', 'cdktf-stack.mjs'))) as { tenantEnvironments: (raw: unknown) => string[] | undefined };
+    for (const raw of [{}, { environments: { prod: {} } }, { environments: { dev: {}, prod: { quota: {} } } }, { environments: null }, { environments: ['dev'] }, null, 'text']) {
+      expect(wrapper.tenantEnvironments(raw)).toEqual(tenantEnvironments(raw));
+    }
+  });
 
   it('(control) without forwarded params, the upstream deploys would wait for an approval nobody gives', () => {
     const nx = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as { targetDefaults: { deploy: { dependsOn: Record<string, unknown>[] } } };

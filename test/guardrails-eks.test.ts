@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { EKS_LOG_TYPES } from '../modules/guardrails/eks.js';
 import { CONTROL_PLANE_LOG_TYPES } from '../modules/eks-cluster/cluster.js';
-import { problems, violations } from './support/guardrails.js';
+import { evaluate, problems, violations } from './support/guardrails.js';
 
 const cluster = (overrides: Record<string, unknown> = {}) => ({
   aws_eks_cluster: {
@@ -55,6 +55,28 @@ describe('guardrails: EKS and EC2', () => {
     assert.deepEqual(problems('EKS-004', cluster({ enabled_cluster_log_types: ['api', 'audit'] })), [
       'aws_eks_cluster.c: control-plane log types authenticator, controllerManager, scheduler are not enabled',
     ]);
+  });
+
+  it('EKS-006: fails outside dev once the Kubernetes version is past the end of standard support (date injected)', () => {
+    // 1.33 left standard support on 2026-07-29; 1.36 is in it until 2027-08-02.
+    assert.deepEqual(problems('EKS-006', cluster({ version: '1.33' }), { today: '2026-12-01' }), [
+      'aws_eks_cluster.c: Kubernetes 1.33 left EKS standard support on 2026-07-29 (checked on 2026-12-01) in environment prod',
+    ]);
+    assert.deepEqual(violations('EKS-006', cluster({ version: '1.36' }), { today: '2026-12-01' }), []);
+    // The end day itself is past (extended support is billed from 00:00 UTC that day).
+    assert.deepEqual(violations('EKS-006', cluster({ version: '1.36' }), { today: '2027-08-01' }), []);
+    assert.equal(problems('EKS-006', cluster({ version: '1.36' }), { today: '2027-08-02' }).length, 1);
+    // Older than every listed version: past the oldest row's date.
+    assert.deepEqual(problems('EKS-006', cluster({ version: '1.29' }), { today: '2026-12-01', environment: 'staging' }), [
+      'aws_eks_cluster.c: Kubernetes 1.29 (older than 1.32, the oldest version listed) left EKS standard support on 2026-03-23 (checked on 2026-12-01) in environment staging',
+    ]);
+    // dev may lag (synth still warns); a version newer than the table has no known date.
+    assert.deepEqual(violations('EKS-006', cluster({ version: '1.33' }), { today: '2026-12-01', environment: 'dev' }), []);
+    assert.deepEqual(violations('EKS-006', cluster({ version: '1.37' }), { today: '2026-12-01' }), []);
+    // Suppressible, with a reason, like every rule.
+    const suppressed = evaluate(cluster({ version: '1.33' }), { today: '2026-12-01', suppressions: [{ ruleId: 'EKS-006', reason: 'upgrade to 1.34 planned for 2026-12-10, extended support paid until then', constructPath: 'test' }] });
+    assert.deepEqual(suppressed.violations.filter((v) => v.ruleId === 'EKS-006'), []);
+    assert.equal(suppressed.suppressed.filter((v) => v.ruleId === 'EKS-006').length, 1);
   });
 
   it('EKS-005: requires node groups to use a launch template of the stack (by id or name)', () => {

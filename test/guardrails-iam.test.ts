@@ -3,6 +3,7 @@ import { describe, it } from '@jest/globals';
 import { emrIrsaTrust, emrPodIdentityTrust } from '../modules/emr-on-eks/identity.js';
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, iamWildcardResources, isWildcardResource, requiresWildcardResource } from '../modules/guardrails/iam.js';
 import { podIdentityTrust, policyJson, serviceTrust } from '../modules/iam/policy.js';
+import { githubSubjects } from '../modules/account/github-actions-access.js';
 import { policy, problems, violations } from './support/guardrails.js';
 
 const rolePolicy = (document: string) => ({ aws_iam_role_policy: { p: { role: '${aws_iam_role.r.id}', policy: document } } });
@@ -164,5 +165,32 @@ describe('guardrails: IAM', () => {
       'aws_iam_role_policy_attachment.a: attaches administrator-equivalent managed policy arn:aws:iam::aws:policy/AdministratorAccess',
     ]);
     assert.deepEqual(violations('IAM-009', attach('arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy')), []);
+  });
+
+  it('IAM-010: GitHub Actions trusts pin one repository and context, and the audience; the CI roles pass', () => {
+    const provider = { aws_iam_openid_connect_provider: { github: { url: 'https://token.actions.githubusercontent.com', client_id_list: ['sts.amazonaws.com'] } } };
+    const trust = (condition: Record<string, unknown>) =>
+      policy({ Effect: 'Allow', Principal: { Federated: '${aws_iam_openid_connect_provider.github.arn}' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: condition });
+    const gh = (claims: Record<string, string>) => Object.fromEntries(Object.entries(claims).map(([k, v]) => [`token.actions.githubusercontent.com:${k}`, v]));
+    const check = (condition: Record<string, unknown>) => problems('IAM-010', { ...provider, ...role(trust(condition)) });
+    // The roles of the account stack.
+    const plan = githubSubjects('o/r', 'prod').plan;
+    assert.deepEqual(check({ StringEquals: gh({ aud: 'sts.amazonaws.com', sub: plan }) }), []);
+    assert.deepEqual(check({ StringEquals: gh({ aud: 'sts.amazonaws.com', sub: 'repo:o@1/r@2:environment:prod', ref: 'refs/heads/main' }) }), []);
+    // Recognized by the provider it references, with no GitHub condition at all.
+    assert.deepEqual(check({}), [
+      'aws_iam_role.r: trust policy statement 1 trusts GitHub Actions without a StringEquals "token.actions.githubusercontent.com:sub" condition (workflows of any repository could assume the role)',
+      'aws_iam_role.r: trust policy statement 1 has no StringEquals "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" condition',
+    ]);
+    assert.deepEqual(check({ StringEquals: gh({ aud: 'sts.amazonaws.com' }), StringLike: gh({ sub: 'repo:o/*' }) }), [
+      'aws_iam_role.r: trust policy statement 1 trusts GitHub Actions without a StringEquals "token.actions.githubusercontent.com:sub" condition (workflows of any repository could assume the role)',
+      'aws_iam_role.r: trust policy statement 1 has StringLike :sub value "repo:o/*", not one exact "repo:<owner>/<repo>:<pull_request | environment:<env> | ref:refs/heads/<branch>>"',
+    ]);
+    assert.equal(check({ StringEquals: gh({ aud: 'sts.amazonaws.com', sub: 'repo:o/r:ref:refs/heads/*' }) }).length, 1);
+    // An existing provider given by ARN is recognized from the ARN.
+    const byArn = policy({ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com' }, Action: 'sts:AssumeRoleWithWebIdentity' });
+    assert.equal(problems('IAM-010', role(byArn)).length, 2);
+    // IRSA trusts are IAM-004's, not this rule's.
+    assert.deepEqual(violations('IAM-010', role(policy(irsaStatement({ StringEquals: { [`${OIDC}:sub`]: 'system:serviceaccount:a:b', [`${OIDC}:aud`]: 'sts.amazonaws.com' } })))), []);
   });
 });

@@ -25,6 +25,12 @@ function tenant(name = 'analytics', options: { omit?: string[]; namespaceLabels?
     { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: name, labels }, spec: { hard: { 'requests.cpu': '400', 'requests.memory': '1600Gi', pods: '2000' } } },
     { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'defaults', namespace: name, labels }, spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '100m', memory: '256Mi' } }] } },
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: name, labels }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
+    {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'spark-drivers', namespace: name, labels },
+      spec: { hard: { pods: '20' }, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['spark-driver-high'] }] } },
+    },
     ...(options.extra ?? []),
   ].filter((o) => !(options.omit ?? []).includes(o.kind as string));
   return { kubernetes_manifest: Object.fromEntries(objects.map((o, i) => [`${name}_${String(o.kind).toLowerCase()}_${i}`, manifest(o)])) };
@@ -59,12 +65,12 @@ describe('guardrails: Karpenter EC2NodeClass', () => {
 
 describe('guardrails: tenant namespaces', () => {
   it('passes a tenant namespace with PSA baseline, quota, limit range and default deny', () => {
-    for (const rule of ['K8S-001', 'K8S-002', 'K8S-003', 'K8S-004']) assert.deepEqual(violations(rule, tenant()), [], rule);
+    for (const rule of ['K8S-001', 'K8S-002', 'K8S-003', 'K8S-004', 'K8S-005']) assert.deepEqual(violations(rule, tenant()), [], rule);
   });
 
   it('ignores namespaces without the tenant label', () => {
     const platform = { kubernetes_manifest: { ns: manifest({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'karpenter' } }) } };
-    for (const rule of ['K8S-001', 'K8S-002', 'K8S-003', 'K8S-004']) assert.deepEqual(violations(rule, platform), [], rule);
+    for (const rule of ['K8S-001', 'K8S-002', 'K8S-003', 'K8S-004', 'K8S-005']) assert.deepEqual(violations(rule, platform), [], rule);
   });
 
   it('K8S-001: requires the PSA enforce label at baseline or restricted', () => {
@@ -114,6 +120,24 @@ describe('guardrails: tenant namespaces', () => {
     ]);
   });
 
+  it('K8S-005: requires a quota on pods of the driver PriorityClass; a quota on other classes or without a pod count does not count', () => {
+    const quota = (matchExpressions: unknown[], hard: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'other', namespace: 'analytics' },
+      spec: { hard, scopeSelector: { matchExpressions } },
+    });
+    const without = tenant('analytics', {
+      omit: ['ResourceQuota'],
+      extra: [
+        { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: 'analytics' }, spec: { hard: { 'requests.cpu': '1', 'requests.memory': '1Gi' } } },
+        quota([{ scopeName: 'PriorityClass', operator: 'NotIn', values: ['spark-driver-high'] }], { pods: '0' }),
+        quota([{ scopeName: 'PriorityClass', operator: 'In', values: ['spark-driver-high'] }], { 'requests.cpu': '10' }),
+      ],
+    });
+    assert.deepEqual(problems('K8S-005', without), ['kubernetes_manifest.analytics_namespace_0: tenant namespace analytics has no ResourceQuota capping pods of PriorityClass spark-driver-high in this stack']);
+  });
+
   it('resolves namespaces given as references to typed kubernetes_*_v1 resources', () => {
     const typed = {
       kubernetes_namespace_v1: { ns: { metadata: [{ name: 'risk', labels: { [TENANT_NAMESPACE_LABEL]: 'risk', 'pod-security.kubernetes.io/enforce': 'restricted' } }] } },
@@ -124,6 +148,17 @@ describe('guardrails: tenant namespaces', () => {
       },
     };
     for (const rule of ['K8S-001', 'K8S-002', 'K8S-003', 'K8S-004']) assert.deepEqual(violations(rule, typed), [], rule);
+    const typedDriverQuota = {
+      ...typed,
+      kubernetes_resource_quota_v1: {
+        ...typed.kubernetes_resource_quota_v1,
+        d: {
+          metadata: [{ name: 'd', namespace: '${kubernetes_namespace_v1.ns.metadata[0].name}' }],
+          spec: [{ hard: { pods: '5' }, scope_selector: [{ match_expression: [{ scope_name: 'PriorityClass', operator: 'In', values: ['spark-driver-high'] }] }] }],
+        },
+      },
+    };
+    assert.deepEqual(violations('K8S-005', typedDriverQuota), []);
   });
 });
 

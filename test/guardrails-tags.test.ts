@@ -40,6 +40,22 @@ describe('guardrails: tags', () => {
     assert.deepEqual(violations('TAG-002', tagged), []);
   });
 
+  it('TAG-003: tenant stacks tag every taggable resource with platform:tenant=<tenant>, through default_tags or their own tags', () => {
+    const tenantProvider = (tenant?: string) => ({
+      aws: [{ region: 'us-west-2', default_tags: [{ tags: { 'platform:environment': 'prod', 'platform:stack': 'tenant-alpha', ...(tenant ? { 'platform:tenant': tenant } : {}) } }] }],
+    });
+    const options = (tenant?: string) => ({ stack: 'tenant-alpha', providers: tenantProvider(tenant) });
+    assert.deepEqual(violations('TAG-003', bucket(), options('alpha')), []);
+    assert.deepEqual(problems('TAG-003', bucket(), options()).sort(), [
+      'aws_s3_bucket.b: platform:tenant is null, expected "alpha"',
+      'provider.aws: default_tags platform:tenant is null, expected "alpha"',
+    ]);
+    assert.deepEqual(problems('TAG-003', bucket({ 'platform:tenant': 'beta' }), options('alpha')), ['aws_s3_bucket.b: platform:tenant is "beta", expected "alpha"']);
+    assert.deepEqual(violations('TAG-003', { aws_iam_role_policy: { p: { role: 'r', policy: '{}' } } }, options()).filter((v) => v.includes('aws_iam_role_policy')), []);
+    // Platform stacks carry no tenant.
+    assert.deepEqual(violations('TAG-003', bucket()), []);
+  });
+
   it('keeps the exemption list honest: every exempt type has no tags argument in the AWS provider schema', () => {
     for (const type of UNTAGGABLE_AWS_RESOURCE_TYPES) assert.equal(hasTagsArgument(type), false, `${type} takes tags: remove it from UNTAGGABLE_AWS_RESOURCE_TYPES`);
     for (const type of DEFAULT_TAGS_NOT_APPLIED) assert.equal(hasTagsArgument(type), false, `${type}: default tags do not apply because it has tag blocks, not tags`);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { MONITORING_NAMESPACE } from '../modules/observability/constants.js';
-import { retentionSizeFor, TENANT_RECORD_ACCESSOR } from '../modules/observability/helm-values.js';
-import { TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
+import { retentionSizeFor } from '../modules/observability/helm-values.js';
+import { entry, kubernetesRecord, logGroupOf, parseClassicConfig, renderKubernetesAndCloudWatchSections, translate } from './support/fluent-bit.js';
 import { vpaCustomResourceStateConfig } from '../modules/observability/vpa-metrics.js';
 import { reservedNamespaceReason } from '../modules/scheduling/namespaces.js';
 import { resourcesOf, synthStack, testEnvironment, type TerraformJson } from './support/synth.js';
@@ -24,11 +24,12 @@ const fluentBit = release(tf, 'aws-for-fluent-bit');
 const vpa = release(tf, 'vpa');
 
 describe('observability stack (charts)', () => {
-  it('pins the three charts exactly, each in its namespace, waiting for readiness', () => {
+  it('pins the four charts exactly, each in its namespace, waiting for readiness', () => {
     const pins = Object.values(resourcesOf(tf, 'helm_release')).map((r) => [r.name, r.namespace, r.repository, r.chart, r.version, r.wait]);
     assert.deepEqual(pins.sort(), [
       ['aws-for-fluent-bit', 'logging', 'https://aws.github.io/eks-charts', 'aws-for-fluent-bit', '0.2.0', true],
       ['kube-prometheus-stack', 'monitoring', 'https://prometheus-community.github.io/helm-charts', 'kube-prometheus-stack', '88.5.3', true],
+      ['opencost', 'monitoring', 'https://opencost.github.io/opencost-helm-chart', 'opencost', '2.5.17', true],
       ['vpa', 'vpa', 'https://charts.fairwinds.com/stable', 'vpa', '5.0.0', true],
     ]);
     assert.equal((tf.terraform as Record<string, unknown>).required_version, '>= 1.11.0');
@@ -124,7 +125,11 @@ describe('observability stack (charts)', () => {
 
   it('exports tenant, Spark and vertical autoscaling labels from kube-state-metrics, and VPA recommendations as metrics', () => {
     const ksm = kps.values['kube-state-metrics'];
-    assert.deepEqual(ksm.metricLabelsAllowlist, ['namespaces=[spark-platform.io/tenant]', 'pods=[spark-role,spark-app-selector,emr-containers.amazonaws.com/dynamic.sizing]']);
+    assert.deepEqual(ksm.metricLabelsAllowlist, [
+      'namespaces=[spark-platform.io/tenant]',
+      'pods=[spark-role,spark-app-selector,emr-containers.amazonaws.com/dynamic.sizing,emr-containers.amazonaws.com/job.id,emr-containers.amazonaws.com/virtual-cluster-id]',
+      'nodes=[karpenter.sh/nodepool,eks.amazonaws.com/nodegroup]',
+    ]);
     assert.deepEqual(ksm.metricAnnotationsAllowList, ['pods=[emr-containers.amazonaws.com/dynamic.sizing.signature,emr-containers.amazonaws.com/dynamic.sizing.mode]']);
     assert.deepEqual(ksm.customResourceState, { enabled: true, config: vpaCustomResourceStateConfig() });
     assert.deepEqual(ksm.rbac.extraRules, [{ apiGroups: ['autoscaling.k8s.io'], resources: ['verticalpodautoscalers'], verbs: ['list', 'watch'] }]);
@@ -135,7 +140,7 @@ describe('observability stack (charts)', () => {
     assert.equal(cw.enabled, true);
     assert.equal(cw.region, 'us-west-2');
     assert.equal(cw.logGroupName, '/spark-platform/dev/platform');
-    assert.equal(cw.logGroupTemplate, "/spark-platform/dev/tenants/$kubernetes['namespace_labels']['spark-platform.io/tenant']");
+    assert.equal(cw.logGroupTemplate, "/spark-platform/dev/tenants/$kubernetes_namespace['labels']['spark-platform.io/tenant']");
     assert.equal(cw.autoCreateGroup, 'false', 'a string, so the chart renders auto_create_group false');
     assert.equal(cw.logRetentionDays, undefined, 'retention is set by Terraform');
     assert.equal(fluentBit.values.filter.extraFilters, 'Namespace_Labels On');
@@ -144,16 +149,46 @@ describe('observability stack (charts)', () => {
     for (const output of ['cloudWatch', 'firehose', 'kinesis', 'elasticsearch']) assert.deepEqual(fluentBit.values[output], { enabled: false }, output);
   });
 
-  it('routes a tenant namespace to exactly the log group its tenant stack creates', () => {
+  describe('rendered Fluent Bit configuration against the records the kubernetes filter produces', () => {
+    const sections = parseClassicConfig(renderKubernetesAndCloudWatchSections(fluentBit.values));
+    const filter = sections.find((s) => s.name === 'FILTER' && entry(s, 'name') === 'kubernetes')!;
+    const output = sections.find((s) => s.name === 'OUTPUT' && entry(s, 'name') === 'cloudwatch_logs')!;
     const tenant = synthStack('tenant-analytics');
-    const groups = Object.values(resourcesOf(tenant, 'aws_cloudwatch_log_group')).map((g) => g.name as string);
+    const tenantGroups = Object.values(resourcesOf(tenant, 'aws_cloudwatch_log_group')).map((g) => g.name as string);
     const namespace = Object.values(resourcesOf(tenant, 'kubernetes_manifest'))
       .map((m) => m.manifest as { kind: string; metadata: { name: string; labels: Record<string, string> } })
       .find((m) => m.kind === 'Namespace')!;
-    // Fluent Bit resolves the template from the namespace label the tenant stack sets.
-    const resolved = (fluentBit.values.cloudWatchLogs.logGroupTemplate as string).replace(TENANT_RECORD_ACCESSOR, namespace.metadata.labels[TENANT_NAMESPACE_LABEL]!);
-    assert.deepEqual(groups, [resolved]);
-    assert.equal(resolved, '/spark-platform/dev/tenants/analytics');
+    const executorRecord = kubernetesRecord({
+      namespace: namespace.metadata.name,
+      pod: 'spark-0000000350oi3m8c5gk-exec-1',
+      container: 'spark-kubernetes-executor',
+      podLabels: { 'spark-role': 'executor', 'spark-app-selector': 'spark-0000000350oi3m8c5gk' },
+      namespaceLabels: { ...namespace.metadata.labels, 'kubernetes.io/metadata.name': namespace.metadata.name },
+    });
+
+    it('has one kubernetes filter with namespace labels on, and one cloudwatch_logs output with the tenant template', () => {
+      assert.ok(filter && output);
+      assert.equal(entry(filter, 'namespace_labels'), 'On');
+      assert.equal(entry(filter, 'match'), entry(output, 'match'), 'the output sees the records the filter enriched');
+      assert.equal(entry(output, 'auto_create_group'), 'false');
+    });
+
+    it('sends a tenant pod to exactly the log group its tenant stack creates', () => {
+      assert.deepEqual(tenantGroups, ['/spark-platform/dev/tenants/analytics']);
+      assert.equal(logGroupOf(output, executorRecord), tenantGroups[0]);
+      assert.equal(translate(entry(output, 'log_stream_template')!, executorRecord), 'analytics.spark-0000000350oi3m8c5gk-exec-1.spark-kubernetes-executor');
+    });
+
+    it('sends a pod of an unlabelled (platform) namespace to the platform group', () => {
+      const record = kubernetesRecord({ namespace: 'karpenter', pod: 'karpenter-5d8c7b-abcde', container: 'controller', namespaceLabels: { 'kubernetes.io/metadata.name': 'karpenter' } });
+      assert.equal(logGroupOf(output, record), '/spark-platform/dev/platform');
+    });
+
+    it('would have sent tenant logs to the platform group with the old kubernetes.namespace_labels accessor', () => {
+      // The kubernetes filter never puts namespace labels inside the pod's "kubernetes" map.
+      assert.equal(translate("/spark-platform/dev/tenants/$kubernetes['namespace_labels']['spark-platform.io/tenant']", executorRecord), undefined);
+      assert.equal(translate("$kubernetes['namespace_name']", executorRecord), 'analytics');
+    });
   });
 
   it('installs the three VPA components with a pinned image, reusing the EKS metrics-server add-on', () => {

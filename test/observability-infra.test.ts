@@ -94,7 +94,8 @@ describe('observability-infra stack (AWS side)', () => {
 
   it('creates no AMP workspace by default and publishes empty AMP outputs', () => {
     assert.deepEqual(resourcesOf(tf, 'aws_prometheus_workspace'), {});
-    assert.equal(Object.keys(resourcesOf(tf, 'aws_eks_pod_identity_association')).length, 1);
+    // Fluent Bit and OpenCost (Spot data feed, on by default).
+    assert.equal(Object.keys(resourcesOf(tf, 'aws_eks_pod_identity_association')).length, 2);
     assert.equal(tf.output!.ampRemoteWriteUrl!.value, '');
     assert.equal(tf.output!.prometheusRoleArn!.value, '');
     assert.match(tf.output!.grafanaAdminSecretArn!.value as string, /aws_secretsmanager_secret\.grafana-admin_secret_.*\.arn/);

@@ -6,6 +6,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { validatedJson } from '../modules/k8s/manifest.js';
 import { SPARK_METRICS_PATHS, SPARK_PROMETHEUS_CONF, SPARK_UI_PORT, SPARK_UI_PORT_NAME } from '../modules/observability/constants.js';
 import { karpenterServiceMonitor, sparkDriversPodMonitor } from '../modules/observability/monitors.js';
+import { costRecordingRules, dailyCostRecordingRules } from '../modules/observability/cost-rules.js';
 import { KNOWN_METRICS, RECORDED } from '../modules/observability/metrics.js';
 import { parsePromQL } from '../modules/observability/promql.js';
 import { alertRules, checkRules, DEFAULT_THRESHOLDS, InvalidRuleError, platformPrometheusRule, recordingRules } from '../modules/observability/rules.js';
@@ -32,10 +33,12 @@ describe('observability-config stack (monitors, rules, dashboards)', () => {
         'ConfigMap monitoring/dashboard-emr-vertical-autoscaling',
         'ConfigMap monitoring/dashboard-karpenter-capacity',
         'ConfigMap monitoring/dashboard-spark-jobs',
+        'ConfigMap monitoring/dashboard-tenant-cost',
         'ConfigMap monitoring/dashboard-tenant-quotas',
         'PodMonitor monitoring/spark-drivers',
         'PrometheusRule monitoring/spark-platform',
         'ServiceMonitor karpenter/karpenter',
+        'ServiceMonitor monitoring/opencost',
       ],
     );
   });
@@ -96,8 +99,9 @@ describe('observability-config stack (monitors, rules, dashboards)', () => {
 
   it('records the series the dashboards build on, each once', () => {
     const recorded = groups.flatMap((g) => g.rules).filter((r) => r.record).map((r) => r.record!);
-    assert.deepEqual(recorded.sort(), Object.values(RECORDED).sort());
-    assert.deepEqual(recordingRules().map((r) => r.record).sort(), recorded.sort());
+    // Budgets are recorded by each tenant's own stack (tenant-budget.ts).
+    assert.deepEqual(recorded.sort(), Object.values(RECORDED).filter((name) => name !== RECORDED.tenantDailyBudget).sort());
+    assert.deepEqual([...recordingRules(), ...costRecordingRules(), ...dailyCostRecordingRules()].map((r) => r.record).sort(), recorded.sort());
   });
 
   it('alerts on tenant quota, pending pods, Karpenter launch failures, limits and interruptions, and Prometheus storage', () => {
@@ -109,6 +113,7 @@ describe('observability-config stack (monitors, rules, dashboards)', () => {
       'PodPendingTooLong',
       'PrometheusVolumeFillingUp',
       'PrometheusVolumeFullIn4Days',
+      'TenantDailyCostOverBudget',
       'TenantQuotaAlmostExhausted',
     ]);
     assert.equal(alerts.TenantQuotaAlmostExhausted!.expr, 'namespace_resource:tenant_quota_used:ratio > 0.9');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
+import { parser } from '@prometheus-io/lezer-promql';
 import { parsePromQL, PromQLError, substituteGrafanaVariables } from '../modules/observability/promql.js';
 
 describe('PromQL checker', () => {
@@ -45,10 +46,12 @@ describe('PromQL checker', () => {
     const cases: [string, RegExp][] = [
       ['sum(rate(x[5m])', /expected "\)" but found the end of the expression/],
       ['sum(x))', /unexpected "\)" after a complete expression/],
-      ['x{a="b"', /expected "," or "}" in a label matcher list|expected a label name/],
+      ['x{a="b"', /expected "}" but found the end of the expression/],
+      ['x{a="b" c="d"}', /expected "," or "}" in a label matcher list, found "c"/],
       ['x[5m', /expected "\]"/],
-      ['x{a=b}', /expected a quoted label value/],
-      ['x{a=="b"}', /expected a label matching operator/],
+      ['x{a=b}', /expected a quoted label value, found "b"/],
+      ['x{a=="b"}', /expected a quoted label value, found "="/],
+      ['x{a}', /expected a label matching operator \(=, !=, =~, !~\), found "}"/],
       ['x{"a"="b"}', /expected a label name in a label matcher/],
       ['x{a="unterminated}', /unterminated string/],
       ['rate(x)', /argument 1 of "rate" must be a range vector, not a instant vector/],
@@ -65,10 +68,10 @@ describe('PromQL checker', () => {
       ['x{a=~"(unclosed"}', /invalid regular expression/],
       ['{a=~".*"}', /needs a metric name or a matcher that does not match the empty string/],
       ['{__name__=~"x.*"}', /match metric names with __name__="\.\.\."/],
-      ['x offset', /expected a duration after "offset"/],
-      ['sum by (a b) (x)', /expected "," or "\)" in a label list/],
+      ['x offset', /expected a duration after "offset", found the end of the expression/],
+      ['sum by (a b) (x)', /expected "," or "\)" in a label list, found "b"/],
       ['5m', /a duration is only allowed in a range/],
-      ['x $tenant', /unexpected character "\$"/],
+      ['x $tenant', /unexpected "\$"/],
       ['', /empty expression/],
       ['topk(x, y)', /the first argument of "topk" must be a scalar/],
       ['rate', /function "rate" needs its arguments in parentheses/],
@@ -77,6 +80,30 @@ describe('PromQL checker', () => {
       assert.throws(() => parsePromQL(expr), (error: unknown) => error instanceof PromQLError && message.test(error.message), expr);
     }
     assert.throws(() => parsePromQL('sum(x'), /at position 5: sum\(x>>>/);
+  });
+
+  it('checks on top of the official grammar what it leaves to Prometheus (types, arity, ranges), and refuses experimental syntax', () => {
+    // The official grammar accepts each of these without an error node; Prometheus's Go parser
+    // rejects them when it loads the rule, and so does the check.
+    const cases: [string, RegExp][] = [
+      ['rate(x)', /argument 1 of "rate" must be a range vector/],
+      ['rate(x[5m], y)', /"rate" takes 1 argument\(s\), found 2/],
+      ['topk(x)', /"topk" takes a scalar parameter and an instant vector, found 1 argument/],
+      ['histogram_quantile(0.9)', /"histogram_quantile" takes 2 argument\(s\), found 1/],
+      ['abs(x[5m])', /argument 1 of "abs" must be a instant vector, not a range vector/],
+      ['rate(sum(x)[5m])', /a range \[\.\.\] can only follow a vector selector/],
+      ['"a" + 1', /not a string/],
+      ['x[5m + 1m]', /expected a duration such as 5m inside \[ \]/],
+      ['x </ 3', /the "<\/" operator needs a Prometheus feature flag/],
+      ['histogram_quantiles(x, 0.5)', /function "histogram_quantiles" is not available/],
+      ['x{"a"="b"}', /expected a label name/],
+    ];
+    for (const [expr, message] of cases) {
+      let errorNodes = 0;
+      parser.parse(expr).iterate({ enter: (node) => { if (node.type.isError) errorNodes++; } });
+      assert.equal(errorNodes, 0, `${expr}: the grammar itself accepts it`);
+      assert.throws(() => parsePromQL(expr), (error: unknown) => error instanceof PromQLError && message.test(error.message), expr);
+    }
   });
 
   it('replaces Grafana interval variables, and only those', () => {

@@ -55,7 +55,7 @@ describe('remote-state reads of a missing upstream', () => {
     const { status, text } = planRead('karpenter-infra', 'cluster', {});
     assert.notEqual(status, 0);
     assert.ok(
-      text.includes('Stack "karpenter-infra" needs output(s) clusterName of stack "cluster", but the state s3://spark-platform-tfstate-111122223333-dev/dev/cluster.tfstate lacks them: "cluster" was destroyed, or predates these outputs. Deploy it first: npx cdktf deploy cluster'),
+      text.includes('Stack "karpenter-infra" needs output(s) clusterName of stack "cluster", but the state s3://spark-platform-tfstate-111122223333-dev/dev/cluster.tfstate lacks them: "cluster" was destroyed, or predates these outputs. Deploy it first: npx cdktf deploy cluster --ignore-missing-stack-dependencies'),
       text,
     );
     assert.doesNotMatch(text, /object with no attributes.*Unsupported attribute/);

@@ -10,6 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { planRoleVariable } from '../scripts/ci-setup.js';
 import { loadEnvironment } from '../stacks/lib/environment.js';
 import { synthesize } from '../stacks/lib/synthesize.js';
 import { loadTenants } from '../stacks/lib/tenant-config.js';
@@ -49,6 +51,18 @@ describe('shipped environments and tenants', () => {
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
+  });
+
+  it.each(environments)('%s: a ci section names a deploy branch the deploy workflow runs on, and the workflows list the environment', (name) => {
+    const environment = loadEnvironment(SOURCE_ROOT, name);
+    if (!environment.ci) return;
+    const workflows = join(SOURCE_ROOT, '.github', 'workflows');
+    const deploy = parse(readFileSync(join(workflows, 'deploy.yml'), 'utf8')) as { on: { push: { branches: string[] }; workflow_dispatch: { inputs: { environment: { options: string[] } } } } };
+    assert.ok(deploy.on.push.branches.includes(environment.ci.deployBranch), `deploy.yml runs on ${deploy.on.push.branches.join(', ')}, not ${environment.ci.deployBranch}`);
+    assert.ok(deploy.on.workflow_dispatch.inputs.environment.options.includes(name), `deploy.yml cannot deploy ${name}`);
+    const plan = parse(readFileSync(join(workflows, 'plan.yml'), 'utf8')) as { jobs: { plan: { strategy: { matrix: { include: { environment: string; 'role-variable': string }[] } } } } };
+    const entry = plan.jobs.plan.strategy.matrix.include.find((e) => e.environment === name);
+    assert.equal(entry?.['role-variable'], planRoleVariable(name), `plan.yml plans ${name} with the variable ci-setup sets`);
   });
 
   it('every tenant file that names a JSON Schema names tenants/tenant.schema.json', () => {

@@ -65,9 +65,9 @@ describe('cdktf manifest dependencies', () => {
   });
 
   it('come from the Nx project of each stack (project.json, or the tenant plugin for tenant folders)', () => {
-    expect(declaredDependencies({ name: 'cluster', inputs: ['environments/dev.yaml'] })).toEqual(['network']);
-    expect(declaredDependencies({ name: 'tenant-x', inputs: ['environments/dev.yaml', 'tenants/x/tenant.yaml'] })).toEqual(['cluster', 'capacity', 'tenancy']);
-    assert.throws(() => declaredDependencies({ name: 'cost', inputs: ['environments/dev.yaml'] }), /stack "cost" has no Nx project: add stacks\/cost\/project\.json/);
+    expect(declaredDependencies({ name: 'cluster', inputs: ['environments/dev.yaml'] })).toEqual(['account', 'network']);
+    expect(declaredDependencies({ name: 'tenant-x', inputs: ['environments/dev.yaml', 'tenants/x/tenant.yaml'] })).toEqual(['cluster', 'capacity', 'observability', 'tenancy']);
+    assert.throws(() => declaredDependencies({ name: 'audit', inputs: ['environments/dev.yaml'] }), /stack "audit" has no Nx project: add stacks\/audit\/project\.json/);
   });
 
   it('refuses a dependency on a stack that does not exist, and a cycle', () => {

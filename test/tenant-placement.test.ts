@@ -12,7 +12,7 @@ import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
 import { assertLiteralRoleName, base36, emrIrsaSubject, emrPodIdentityServiceAccounts } from '../modules/emr-on-eks/identity.js';
 import { InvalidKubernetesObjectError } from '../modules/k8s/manifest.js';
-import { ADMISSION_POLICY_NAMES, TENANT_USER_CONDITION, tenancyAdmissionObjects } from '../modules/tenant/admission-policies.js';
+import { ADMISSION_POLICY_NAMES, tenancyAdmissionObjects } from '../modules/tenant/admission-policies.js';
 import { boundedName, jobExecutionRoleName, S3_BUCKET_NAME, tenantBucketName, tenantGroup, virtualClusterName } from '../modules/tenant/naming.js';
 import { tenantNodePools } from '../modules/tenant/node-pools.js';
 import {
@@ -23,9 +23,9 @@ import {
   localStorageSparkConf,
   type PlacementOptions,
   podTemplateYaml,
-  sparkDefaults,
   verticalAutoscalingSignatureConf,
 } from '../modules/tenant/pod-templates.js';
+import { tenantJobDefaults } from '../modules/tenant/job-defaults.js';
 import { MANAGED_BY_LABEL, TENANT_KEY, TENANT_NAMESPACE_LABEL } from '../modules/scheduling/spark-pools.js';
 import { SYSTEM_TAINT } from '../modules/scheduling/system-nodes.js';
 import { resourcesOf, SOURCE_ROOT, synthStack } from './support/synth.js';
@@ -65,11 +65,24 @@ const BASE: PlacementOptions = {
   verticalAutoscaling: false,
 };
 
+function sparkDefaultsOf(placement: PlacementOptions): Record<string, string> {
+  const defaults = tenantJobDefaults({
+    placement,
+    bucket: 'b',
+    podTemplateUris: { driver: 's3://b/d', executor: 's3://b/e' },
+    logGroupName: 'g',
+    logStreamPrefix: 'jobs',
+    logUri: 's3://b/logs/',
+  });
+  return { ...defaults.classifications['spark-defaults'] };
+}
+
 type PodDoc = {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     priorityClassName: string;
     nodeSelector: Record<string, string>;
+    terminationGracePeriodSeconds?: number;
     tolerations: { key: string; operator: string; value: string; effect: string }[];
     affinity?: { nodeAffinity?: unknown; podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution: Record<string, unknown>[] } };
     containers: { name: string }[];
@@ -113,20 +126,28 @@ describe('pod templates: placement per option', () => {
     const { executor, driver } = render({ ...BASE, executorCapacity: 'any' });
     assert.equal(executor.spec.nodeSelector['karpenter.sh/capacity-type'], undefined);
     assert.equal(driver.spec.nodeSelector['karpenter.sh/capacity-type'], 'on-demand');
-    assert.equal(sparkDefaults({ ...BASE, executorCapacity: 'any' }, { driver: 'd', executor: 'e' })['spark.decommission.enabled'], 'true');
+    assert.equal(sparkDefaultsOf({ ...BASE, executorCapacity: 'any' })['spark.decommission.enabled'], 'true');
   });
 
-  it('executorCapacity on-demand: on-demand executors and no decommissioning settings', () => {
+  it('executorCapacity on-demand: on-demand executors that still decommission (consolidation, expiry and drift take on-demand nodes too)', () => {
     const { executor } = render({ ...BASE, executorCapacity: 'on-demand' });
     assert.equal(executor.spec.nodeSelector['karpenter.sh/capacity-type'], 'on-demand');
-    assert.deepEqual(sparkDefaults({ ...BASE, executorCapacity: 'on-demand' }, { driver: 's3://b/d', executor: 's3://b/e' }), {
-      'spark.kubernetes.driver.podTemplateFile': 's3://b/d',
-      'spark.kubernetes.executor.podTemplateFile': 's3://b/e',
-      // The platform PodMonitor scrapes these endpoints: without them /metrics/... answers 404.
-      'spark.ui.prometheus.enabled': 'true',
-      'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
-      'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/driver/prometheus/',
-    });
+    const defaults = sparkDefaultsOf({ ...BASE, executorCapacity: 'on-demand' });
+    for (const key of ['spark.decommission.enabled', 'spark.storage.decommission.enabled', 'spark.storage.decommission.shuffleBlocks.enabled', 'spark.storage.decommission.rddBlocks.enabled']) {
+      assert.equal(defaults[key], 'true', key);
+    }
+    assert.equal(defaults['spark.storage.decommission.fallbackStorage.path'], 's3://b/spark-fallback/');
+    // The platform PodMonitor scrapes these endpoints: without them /metrics/... answers 404.
+    assert.equal(defaults['spark.ui.prometheus.enabled'], 'true');
+    assert.equal(defaults['spark.metrics.conf.*.sink.prometheusServlet.path'], '/metrics/driver/prometheus/');
+  });
+
+  it('executors get a termination grace period long enough to decommission; drivers keep the default', () => {
+    const { driver, executor } = render(BASE);
+    assert.equal(executor.spec.terminationGracePeriodSeconds, 300);
+    assert.equal(driver.spec.terminationGracePeriodSeconds, undefined);
+    // Spark gives up on a migration before the kubelet's SIGKILL would.
+    assert.equal(sparkDefaultsOf(BASE)['spark.executor.decommission.forceKillTimeout'], '270s');
   });
 
   it('zone set: both roles pinned by selector, no pod affinity', () => {
@@ -316,72 +337,35 @@ describe('tenancy admission policies', () => {
     }
   });
 
-  /** Every CEL expression of a policy. */
-  function cel(name: string): string[] {
-    const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata!.name === name)!;
-    const spec = policy.spec as { matchConditions?: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string };
-    assert.equal(spec.failurePolicy, 'Fail');
-    return [...(spec.matchConditions ?? []).map((c) => c.expression), ...spec.validations.map((v) => v.expression)];
-  }
-
-  function assertWellFormed(expression: string): void {
-    let depth = 0;
-    let quoted = false;
-    for (let i = 0; i < expression.length; i++) {
-      const c = expression[i]!;
-      if (c === "'" && expression[i - 1] !== '\\') quoted = !quoted;
-      else if (!quoted && c === '(') depth++;
-      else if (!quoted && c === ')') depth--;
-      assert.ok(depth >= 0, `unbalanced ) in ${expression}`);
-    }
-    assert.equal(quoted, false, `unterminated string in ${expression}`);
-    assert.equal(depth, 0, `unbalanced ( in ${expression}`);
-  }
-
-  it('protects platform-labelled objects from tenant users only', () => {
-    const expressions = cel(ADMISSION_POLICY_NAMES.protectPlatformObjects);
-    expressions.forEach(assertWellFormed);
-    assert.equal(expressions[0], TENANT_USER_CONDITION);
-    assert.match(TENANT_USER_CONDITION, /request\.userInfo\.groups\.exists\(g, g\.startsWith\('spark-platform:tenant:'\)\)/);
-    assert.ok(expressions[1]!.includes(`'${MANAGED_BY_LABEL}' in oldObject.metadata.labels`));
-    assert.ok(expressions[1]!.startsWith("request.operation == 'CREATE' ||"));
-    assert.ok(expressions[2]!.includes(`'${MANAGED_BY_LABEL}' in object.metadata.labels`));
-    assert.ok(expressions[2]!.startsWith("request.operation == 'DELETE' ||"));
-    const policy = objects[0]!.spec as { matchConstraints: { resourceRules: { operations: string[]; resources: string[] }[]; objectSelector: unknown } };
-    assert.deepEqual(policy.matchConstraints.resourceRules[0]!.operations, ['CREATE', 'UPDATE', 'DELETE']);
-    assert.deepEqual(policy.matchConstraints.resourceRules[0]!.resources, ['*/*']);
-    assert.deepEqual(policy.matchConstraints.objectSelector, { matchExpressions: [{ key: MANAGED_BY_LABEL, operator: 'Exists' }] });
-  });
-
-  it('lets pods tolerate or select the tenant key only with their own namespace', () => {
-    const expressions = cel(ADMISSION_POLICY_NAMES.tenantNodeIsolation);
-    expressions.forEach(assertWellFormed);
-    assert.equal(expressions.length, 3);
-    for (const e of expressions) {
-      assert.ok(e.includes(`'${TENANT_KEY}'`), e);
-      assert.ok(e.includes('request.namespace'), e);
-    }
-    assert.ok(expressions[0]!.includes('object.spec.tolerations.all('));
-    assert.ok(expressions[1]!.includes('object.spec.nodeSelector['));
-    assert.ok(expressions[2]!.includes('requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.all('));
-  });
-
-  it('forbids wildcard and system tolerations in tenant namespaces only', () => {
-    const expressions = cel(ADMISSION_POLICY_NAMES.tenantPodTolerations);
-    expressions.forEach(assertWellFormed);
-    assert.ok(expressions[0]!.includes("has(t.key) && t.key != ''"));
-    assert.ok(expressions[1]!.includes(`t.key != '${SYSTEM_TAINT.key}'`));
-    const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata!.name === ADMISSION_POLICY_NAMES.tenantPodTolerations)!;
-    assert.deepEqual((binding.spec as { matchResources: unknown }).matchResources, {
-      namespaceSelector: { matchExpressions: [{ key: TENANT_NAMESPACE_LABEL, operator: 'Exists' }] },
+  it('bind the generic policies everywhere and the tenant-only ones to namespaces labelled as tenants', () => {
+    // What each policy does is proven by evaluating it (test/tenant-isolation.test.ts); here only where it is bound.
+    const scopes = Object.fromEntries(
+      objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding').map((b) => [b.metadata!.name, (b.spec as { matchResources?: unknown }).matchResources ?? 'everywhere']),
+    );
+    const tenantOnly = { namespaceSelector: { matchExpressions: [{ key: TENANT_NAMESPACE_LABEL, operator: 'Exists' }] } };
+    assert.deepEqual(scopes, {
+      [ADMISSION_POLICY_NAMES.protectPlatformObjects]: 'everywhere',
+      [ADMISSION_POLICY_NAMES.tenantNodeIsolation]: 'everywhere',
+      [ADMISSION_POLICY_NAMES.tenantPodTolerations]: tenantOnly,
+      [ADMISSION_POLICY_NAMES.tenantPodScheduling]: tenantOnly,
+      [ADMISSION_POLICY_NAMES.tenantNetworkPolicies]: tenantOnly,
+      [ADMISSION_POLICY_NAMES.tenantPodBinding]: tenantOnly,
+      [ADMISSION_POLICY_NAMES.tenantServices]: tenantOnly,
     });
+    for (const policy of objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy')) {
+      assert.equal((policy.spec as { failurePolicy: string }).failurePolicy, 'Fail', policy.metadata!.name);
+    }
+  });
+
+  it('refuses a platform pod creator that is not a Kubernetes username', () => {
+    assert.throws(() => tenancyAdmissionObjects({ platformPodCreators: ['system:serviceaccount:yunikorn:yunikorn admin'] }), /platformPodCreators: expected a Kubernetes username without spaces/);
   });
 
   it('are deployed by the tenancy stack, each binding after its policy', () => {
     const tf = synthStack('tenancy');
     assert.deepEqual(Object.keys(tf.provider!).sort(), ['aws', 'kubernetes']);
     const manifests = Object.entries(resourcesOf(tf, 'kubernetes_manifest'));
-    assert.equal(manifests.length, 6);
+    assert.equal(manifests.length, 14);
     for (const [, resource] of manifests) {
       const m = resource.manifest as { kind: string; metadata: { name: string } };
       if (m.kind !== 'ValidatingAdmissionPolicyBinding') continue;

@@ -67,11 +67,11 @@ describe('tenant stack: namespace as a service', () => {
       'spark-platform.io/managed-by': 'platform',
       'spark-platform.io/tenant': 'analytics',
       'pod-security.kubernetes.io/enforce': 'baseline',
-      'pod-security.kubernetes.io/enforce-version': 'v1.33',
+      'pod-security.kubernetes.io/enforce-version': 'v1.36',
       'pod-security.kubernetes.io/warn': 'restricted',
-      'pod-security.kubernetes.io/warn-version': 'v1.33',
+      'pod-security.kubernetes.io/warn-version': 'v1.36',
       'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/audit-version': 'v1.33',
+      'pod-security.kubernetes.io/audit-version': 'v1.36',
     });
   });
 
@@ -88,6 +88,7 @@ describe('tenant stack: namespace as a service', () => {
       'NetworkPolicy/default-deny',
       'ResourceQuota/compute',
       'ResourceQuota/platform-priority-classes',
+      'ResourceQuota/spark-drivers',
     ]);
     for (const m of namespaced) {
       assert.equal(m.manifest.metadata.namespace, 'analytics');
@@ -111,6 +112,13 @@ describe('tenant stack: namespace as a service', () => {
         ],
       },
     });
+  });
+
+  it('caps concurrent Spark drivers with a quota on the driver PriorityClass (maxConcurrentJobs, default 20)', () => {
+    const spec = (tf: TerraformJson) => manifest(tf, 'ResourceQuota', 'spark-drivers').spec;
+    const scope = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['spark-driver-high'] }] } };
+    assert.deepEqual(spec(analytics), { hard: { pods: '20' }, ...scope });
+    assert.deepEqual(spec(risk), { hard: { pods: '10' }, ...scope });
   });
 
   it('gives containers without requests small defaults and no default limits', () => {
@@ -150,6 +158,33 @@ describe('tenant stack: namespace as a service', () => {
       policyTypes: ['Egress'],
       egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] }],
     });
+  });
+
+  it('turns network.egress and network.ingress into platform-owned policies, and network.serviceTypes into namespace labels', () => {
+    assert.equal(manifests(analytics).some((m) => m.manifest.metadata.name.startsWith('allow-declared-')), false);
+    assert.deepEqual(manifest(risk, 'NetworkPolicy', 'allow-declared-egress').spec, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.30.0.0/16' } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
+    });
+    assert.deepEqual(manifest(risk, 'NetworkPolicy', 'allow-declared-ingress').spec, {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'airflow' } } }], ports: [{ protocol: 'TCP', port: 4040 }] }],
+    });
+    assert.equal(manifest(risk, 'NetworkPolicy', 'allow-declared-egress').metadata.labels![MANAGED_BY_LABEL], 'platform');
+    assert.equal(manifest(risk, 'Namespace', 'risk-models').metadata.labels!['spark-platform.io/service-type-loadbalancer'], 'true');
+    assert.equal(manifest(risk, 'Namespace', 'risk-models').metadata.labels!['spark-platform.io/service-type-nodeport'], undefined);
+  });
+
+  it('keeps link-local addresses (IMDS) out of a declared CIDR that spans them', () => {
+    const root = temporaryRoot({
+      tenants: { wide: { name: 'wide', owners: [`arn:aws:iam::${ACCOUNT}:role/wide`], quota: { cpu: '8', memory: '32Gi' }, network: { egress: [{ cidr: '0.0.0.0/0', ports: [80, 8080] }] } } },
+    });
+    const tf = synthStack('tenant-wide', undefined, root);
+    assert.deepEqual((manifest(tf, 'NetworkPolicy', 'allow-declared-egress').spec as { egress: unknown[] }).egress, [
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 8080 }] },
+    ]);
   });
 
   it('opens the Pod Identity agent only for pod-identity tenants', () => {
@@ -272,7 +307,7 @@ describe('tenant stack: EMR on EKS', () => {
       Sid: 'GlueDefaultDatabase',
       Effect: 'Allow',
       Action: 'glue:GetDatabase',
-      Resource: [`${prefix}:catalog`, `${prefix}:database/default`],
+      Resource: [`${prefix}:catalog`, `${prefix}:database/default`, `${prefix}:database/global_temp`],
     });
   });
 
@@ -302,6 +337,8 @@ describe('tenant stack: EMR on EKS', () => {
     const doc = policyOf(submitter, 'policy');
     assert.deepEqual(doc.Statement.map((s) => s.Sid), [
       'StartJobRunsWithTheTenantRoleOnly',
+      'OpenTheSparkUiOfTheTenantJobs',
+      'OpenThePersistentSparkUi',
       'ReadTheVirtualCluster',
       'FollowAndCancelJobRuns',
       'TenantBucket',
@@ -317,6 +354,20 @@ describe('tenant stack: EMR on EKS', () => {
       Action: 'emr-containers:StartJobRun',
       Resource: vc,
       Condition: { ArnEquals: { 'emr-containers:ExecutionRoleArn': role } },
+    });
+    // The persistent Spark UI of the tenant's own job runs: on its virtual cluster, for its role.
+    assert.deepEqual(statement(doc, 'OpenTheSparkUiOfTheTenantJobs'), {
+      Sid: 'OpenTheSparkUiOfTheTenantJobs',
+      Effect: 'Allow',
+      Action: ['elasticmapreduce:CreatePersistentAppUI', 'elasticmapreduce:DescribePersistentAppUI'],
+      Resource: vc,
+    });
+    assert.deepEqual(statement(doc, 'OpenThePersistentSparkUi'), {
+      Sid: 'OpenThePersistentSparkUi',
+      Effect: 'Allow',
+      Action: 'elasticmapreduce:GetPersistentAppUIPresignedURL',
+      Resource: [vc, 'arn:aws:elasticmapreduce:us-west-2:111122223333:persistent-app-ui/*'],
+      Condition: { ArnEqualsIfExists: { 'elasticmapreduce:ExecutionRoleArn': role } },
     });
     assert.deepEqual(statement(doc, 'ReadTheVirtualCluster').Resource, vc);
     assert.deepEqual(statement(doc, 'FollowAndCancelJobRuns').Resource, `${vc}/jobruns/*`);
@@ -499,20 +550,53 @@ describe('tenant stack: outputs', () => {
           'spark.ui.prometheus.enabled': 'true',
           'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
           'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/driver/prometheus/',
+          // Dynamic allocation with shuffle tracking (no external shuffle service on Kubernetes).
+          'spark.dynamicAllocation.enabled': 'true',
+          'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+          'spark.dynamicAllocation.minExecutors': '1',
+          'spark.dynamicAllocation.initialExecutors': '1',
+          'spark.dynamicAllocation.maxExecutors': '50',
+          'spark.dynamicAllocation.executorIdleTimeout': '60s',
+          'spark.dynamicAllocation.shuffleTracking.timeout': '600s',
+          // Graceful decommissioning, with blocks no peer can take spilled to the tenant bucket.
           'spark.decommission.enabled': 'true',
           'spark.storage.decommission.enabled': 'true',
           'spark.storage.decommission.rddBlocks.enabled': 'true',
           'spark.storage.decommission.shuffleBlocks.enabled': 'true',
+          'spark.storage.decommission.fallbackStorage.path': `s3://${bucket}/spark-fallback/`,
+          'spark.storage.decommission.fallbackStorage.cleanUp': 'true',
+          'spark.executor.decommission.forceKillTimeout': '270s',
+          // Event logs for the persistent Spark UI and any history server.
+          'spark.eventLog.enabled': 'true',
+          'spark.eventLog.dir': `s3://${bucket}/spark-events/`,
+          'spark.eventLog.rolling.enabled': 'true',
+          'spark.eventLog.rolling.maxFileSize': '128m',
         },
       },
+      // EMR's job submitter on on-demand capacity (no zone: the tenant pins none).
+      { classification: 'emr-job-submitter', properties: { 'jobsubmitter.node.selector.karpenter.sh/capacity-type': 'on-demand' } },
     ]);
+    assert.equal(analytics.output!.retryPolicyConfiguration!.value, '{"maxAttempts":1}');
+    assert.equal(analytics.output!.jobTemplateIds!.value, '{}');
+    assert.equal(analytics.output!.notificationTopicArn!.value, '');
     assert.deepEqual(overrides.monitoringConfiguration, {
       persistentAppUI: 'ENABLED',
       cloudWatchMonitoringConfiguration: { logGroupName: '/spark-platform/dev/tenants/analytics', logStreamNamePrefix: 'jobs' },
       s3MonitoringConfiguration: { logUri: `s3://${bucket}/logs/` },
     });
-    const riskProps = (JSON.parse(risk.output!.configurationOverrides!.value as string) as typeof overrides).applicationConfiguration[0]!.properties;
+    const riskOverrides = JSON.parse(risk.output!.configurationOverrides!.value as string) as typeof overrides;
+    const riskProps = riskOverrides.applicationConfiguration[0]!.properties;
     assert.equal(riskProps['spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName'], 'OnDemand');
-    assert.equal(riskProps['spark.decommission.enabled'], undefined, 'no Spot: no decommissioning settings');
+    assert.equal(riskProps['spark.decommission.enabled'], 'true', 'on-demand executors are consolidated, expired and drifted too');
+    // Glue databases: the Glue Data Catalog is Spark SQL's metastore, managed tables in the bucket.
+    assert.equal(riskProps['spark.sql.catalogImplementation'], 'hive');
+    assert.equal(riskProps['spark.hadoop.hive.metastore.client.factory.class'], 'com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory');
+    assert.equal(riskProps['spark.sql.warehouse.dir'], `s3://spark-dev-risk-models-${ACCOUNT}-us-west-2/warehouse/`);
+    assert.equal(riskProps['spark.dynamicAllocation.maxExecutors'], '100');
+    assert.deepEqual(riskOverrides.applicationConfiguration[1], {
+      classification: 'emr-job-submitter',
+      properties: { 'jobsubmitter.node.selector.karpenter.sh/capacity-type': 'on-demand', 'jobsubmitter.node.selector.topology.kubernetes.io/zone': 'us-west-2b' },
+    });
+    assert.equal(risk.output!.retryPolicyConfiguration!.value, '{"maxAttempts":2}');
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { describe, it } from '@jest/globals';
 import { Testing } from 'cdktf';
-import { isolateEnvironment, RUN_TMP_ENV } from './support/isolation.mjs';
+import { isolateEnvironment, RUN_TMP_ENV, TEST_TODAY } from './support/isolation.mjs';
 
 describe('test isolation', () => {
   it("removes the caller's PLATFORM_ENV, CI, TF_*, AWS_*, CDKTF_*, GITHUB_* and pins Nx to local runs", () => {
@@ -17,6 +17,7 @@ describe('test isolation', () => {
     }
     assert.equal(process.env.NX_DAEMON, 'false');
     assert.equal(process.env.NX_NO_CLOUD, 'true');
+    assert.equal(process.env.PLATFORM_TODAY, TEST_TODAY, 'EKS support checks see a pinned date, not the day the tests run');
   });
 
   it('keeps what locates the offline Terraform, drops the rest', () => {
@@ -31,12 +32,14 @@ describe('test isolation', () => {
       AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
       CDKTF_OUTDIR: '/elsewhere',
       NX_DAEMON: 'true',
+      PLATFORM_TODAY: '2030-01-01',
       PATH: '/usr/bin',
     });
     assert.deepEqual(env, {
       TF_PROVIDER_MIRROR: '/opt/tf-plugins',
       TERRAFORM_BIN: '/usr/bin/terraform',
       PATH: '/usr/bin',
+      PLATFORM_TODAY: TEST_TODAY,
       NX_DAEMON: 'false',
       NX_NO_CLOUD: 'true',
       NX_TUI: 'false',

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, it } from '@jest/globals';
-import { syntheticTenant, targetChecks, type SizeResult } from '../scripts/bench.js';
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBenchArgs, syntheticTenant, targetChecks, type SizeResult } from '../scripts/bench.js';
+import { MINIMUM_TERRAFORM_VERSION } from '../scripts/lib/terraform.js';
 import { awsPartOf, offlinePlanConfig, type TerraformJson } from '../scripts/lib/terraform.js';
 import { validateTenants } from '../stacks/lib/tenant-config.js';
-import { synthStack, testEnvironment } from './support/synth.js';
+import { OBSERVABILITY_TERRAFORM_VERSION } from '../stacks/observability-infra/stack.js';
+import { compiledScript, SOURCE_ROOT, synthStack, testEnvironment } from './support/synth.js';
 import { parse } from 'yaml';
 
 describe('offline validation views', () => {
@@ -55,5 +60,34 @@ describe('benchmark', () => {
     const checks = targetChecks([result(100, 2400, 190, 700, 1), result(1000, 45000, 700, 1000, 2)]);
     const missed = checks.filter((c) => !c.met).map((c) => c.target);
     assert.deepEqual(missed, ['1000 tenants: full synth < 40 s', '1000 tenants: one tenant changed: 1 stack rebuilt, < 2 s']);
+  });
+});
+
+describe('command-line help', () => {
+  it('bench --help prints the usage and exits 0, no stack trace; bad options exit 2', () => {
+    const help = spawnSync(process.execPath, [compiledScript('bench.js'), '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run bench -- \[--sizes 10,100,1000\]/);
+    assert.equal(help.stderr, '');
+    expect(parseBenchArgs(['--sizes', '10,x'])).toEqual({ exitCode: 2, text: expect.stringMatching(/--sizes takes whole numbers/) });
+    const unknown = parseBenchArgs(['--bogus']);
+    assert.ok('exitCode' in unknown && unknown.exitCode === 2 && /Unknown option '--bogus'/.test(unknown.text));
+    assert.deepEqual(parseBenchArgs(['--sizes', '10', '--runs', '1', '--no-nx']), { sizes: [10], runs: 1, nx: false });
+  });
+});
+
+describe('the Terraform version, one figure everywhere', () => {
+  it('the README, the code and the workflows agree with what the stacks require', () => {
+    assert.equal(OBSERVABILITY_TERRAFORM_VERSION, `>= ${MINIMUM_TERRAFORM_VERSION}.0`);
+    const readme = readFileSync(join(SOURCE_ROOT, 'README.md'), 'utf8');
+    const cited = [...readme.matchAll(/Terraform\*{0,2}`? >= (\d+\.\d+)|`terraform` >= (\d+\.\d+)/gi)].map((m) => m[1] ?? m[2]);
+    assert.ok(cited.length >= 3, `the README cites the version (${cited.join(', ')})`);
+    assert.deepEqual([...new Set(cited)], [MINIMUM_TERRAFORM_VERSION]);
+    for (const workflow of ['plan.yml', 'deploy.yml']) {
+      const pinned = /TERRAFORM_VERSION: (\d+)\.(\d+)\.\d+/.exec(readFileSync(join(SOURCE_ROOT, '.github', 'workflows', workflow), 'utf8'));
+      assert.ok(pinned, workflow);
+      const [major, minor] = MINIMUM_TERRAFORM_VERSION.split('.').map(Number) as [number, number];
+      assert.ok(Number(pinned[1]) > major || (Number(pinned[1]) === major && Number(pinned[2]) >= minor), `${workflow} pins ${pinned[0]}`);
+    }
   });
 });

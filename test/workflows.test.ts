@@ -106,10 +106,15 @@ describe('GitHub Actions workflows', () => {
     const environments = ((planJob!.strategy!.matrix as { include: { environment: string }[] }).include ?? []).map((e) => e.environment);
     assert.deepEqual(environments, ['dev', 'prod']);
     const planScript = scripts(planJob!);
-    assert.match(planScript, /affected-stacks\.js .*--platform cdktf\.out\/platform\.json --remote-state-only/);
-    assert.match(planScript, /node dist\/scripts\/tf\.js plan "\$stack"/);
+    assert.match(planScript, /affected-stacks\.js .*--platform cdktf\.out\/platform\.json --remote-state-only > review\/stacks\.txt/);
+    // Parallel plans with bounded concurrency (default 4), one shared plugin cache, the reviewed-plan bundle.
+    assert.match(planScript, /node dist\/scripts\/ci-stacks\.js plan --stacks-file review\/stacks\.txt --concurrency "\$PLAN_CONCURRENCY" --out review --bundle reviewed-plan --head-sha "\$HEAD_SHA"/);
+    assert.match(planScript, /export TF_PLUGIN_CACHE_DIR=/);
+    assert.equal((plan as unknown as { env: Record<string, string> }).env.PLAN_CONCURRENCY, '${{ inputs.plan-concurrency || vars.PLAN_CONCURRENCY || 4 }}');
+    assert.equal((plan.on.workflow_call as { inputs: Record<string, { default: number }> }).inputs['plan-concurrency']!.default, 4);
     assert.match(planScript, /npm run --silent plan-review -- --out review\/review\.md/);
-    assert.ok(usesAction(planJob!, 'actions/upload-artifact'));
+    const uploads = planJob!.steps!.filter((s) => s.uses?.startsWith('actions/upload-artifact@')).map((s) => s.with!);
+    assert.ok(uploads.some((u) => u.name === 'reviewed-plan-${{ matrix.environment }}' && u.path === 'reviewed-plan/' && Number(u['retention-days']) >= 14));
     const credentials = planJob!.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!;
     assert.match(String(credentials.with!['role-to-assume']), /^\$\{\{ vars\[/);
     assert.equal(review!.if, '${{ !cancelled() }}', 'the gate runs after failed plans too');
@@ -131,11 +136,52 @@ describe('GitHub Actions workflows', () => {
     assert.equal(job.strategy!['max-parallel'], 1);
     assert.deepEqual(job.concurrency, { group: 'deploy-${{ matrix.environment }}', 'cancel-in-progress': false });
     const script = scripts(job);
-    // The user's path: the cdktf CLI deploys every stack in the manifest's dependency order.
-    assert.match(script, /npx cdktf deploy '\*' --skip-synth --auto-approve --parallelism \d+/);
-    assert.doesNotMatch(script, /tf\.js apply|terraform apply/);
-    assert.ok(job.steps!.findIndex((s) => s.run?.includes('npm run synth')) < job.steps!.findIndex((s) => s.run?.includes('cdktf deploy')), 'synthesized before --skip-synth');
+    assert.match(script, /affected-stacks\.js --all --platform cdktf\.out\/platform\.json --remote-state-only > stacks\.txt/);
     assert.equal(job.steps!.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!.with!['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+  });
+
+  it('take the CI roles from the variables ci-setup sets, fail clearly without them, and keep credentials for the whole job', () => {
+    const plan = load('plan.yml').jobs.plan!;
+    const deploy = load('deploy.yml').jobs.deploy!;
+    for (const [job, variable, roleSeconds] of [
+      [plan, 'vars[matrix.role-variable]', 7200],
+      [deploy, 'vars.AWS_DEPLOY_ROLE_ARN', 10800],
+    ] as const) {
+      const steps = job.steps!;
+      const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      const check = steps.findIndex((s) => (s.run ?? '').includes('ci-setup'));
+      assert.ok(check >= 0 && check < credentials, 'the variable is checked before the role is assumed');
+      assert.match(scripts(job), /if \[ -z "\$ROLE_ARN" \]; then[\s\S]*npm run ci-setup -- \$\{PLATFORM_ENV\}[\s\S]*exit 1/);
+      assert.equal((steps[check] as Step & { env: Record<string, string> }).env.ROLE_ARN, `\${{ ${variable} }}`);
+      const duration = Number(steps[credentials]!.with!['role-duration-seconds']);
+      const timeout = (job as Job & { 'timeout-minutes': number })['timeout-minutes'] * 60;
+      assert.ok(duration >= timeout && duration <= roleSeconds, `session ${duration}s covers the ${timeout}s job and fits the role's ${roleSeconds}s maximum`);
+    }
+  });
+
+  it('deploy applies only the reviewed plan: finds the merged pull request\'s plans with read-only GitHub access, compares, stops on a difference', () => {
+    const deploy = load('deploy.yml');
+    const job = deploy.jobs.deploy!;
+    assert.deepEqual(job.permissions, { contents: 'read', 'id-token': 'write', 'pull-requests': 'read', actions: 'read' });
+    const steps = job.steps!;
+    const find = steps.findIndex((s) => /node dist\/scripts\/reviewed-plan\.js --repository "\$GITHUB_REPOSITORY" --sha "\$GITHUB_SHA" --environment "\$PLATFORM_ENV"/.test(s.run ?? ''));
+    const download = steps.findIndex((s) => s.uses?.startsWith('actions/download-artifact@'));
+    const apply = steps.findIndex((s) => /ci-stacks\.js deploy/.test(s.run ?? ''));
+    assert.ok(find >= 0 && find < download && download < apply, 'find, then download, then plan + compare + apply');
+    assert.deepEqual(steps[download]!.with, {
+      name: '${{ steps.reviewed.outputs.artifact }}',
+      'run-id': '${{ steps.reviewed.outputs.run-id }}',
+      'github-token': '${{ github.token }}',
+      path: 'reviewed-plan',
+    });
+    assert.equal(steps[download]!.if, "steps.reviewed.outputs.found == 'true'");
+    const script = steps[apply]!.run!;
+    assert.match(script, /ci-stacks\.js deploy --stacks-file stacks\.txt --reviewed reviewed-plan --concurrency "\$DEPLOY_CONCURRENCY" --summary "\$GITHUB_STEP_SUMMARY"/);
+    assert.match(script, /--expect-sha "\$HEAD_SHA"/);
+    assert.doesNotMatch(scripts(job), /tf\.js apply/, 'no apply outside the comparison');
+    const dispatch = (deploy.on.workflow_dispatch as { inputs: Record<string, { type: string; default?: unknown }> }).inputs;
+    assert.deepEqual(dispatch['apply-differences'], { ...dispatch['apply-differences'], type: 'boolean', default: false });
+    assert.match(String((steps[apply] as { env?: Record<string, string> }).env?.APPLY_DIFFERENCES), /github\.event_name == 'workflow_dispatch' && inputs\.apply-differences == true/);
   });
 
   it('only calls scripts that exist', () => {

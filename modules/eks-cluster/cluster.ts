@@ -22,6 +22,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import { managedPolicyArn, podIdentityTrust, policyDocument, policyJson, serviceTrust } from '../iam/policy.js';
 import { POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT } from '../scheduling/system-nodes.js';
+import type { SupportType } from './versions.js';
 import { corednsConfiguration, ebsCsiConfiguration, metricsServerConfiguration, vpcCniConfiguration } from './addons.js';
 
 /** Every control-plane log type EKS can ship to CloudWatch. */
@@ -63,6 +64,13 @@ export interface SystemNodeGroupProps {
 export interface EksClusterProps {
   readonly clusterName: string;
   readonly kubernetesVersion: string;
+  /**
+   * `upgrade_policy.support_type`: what EKS does at the end of standard support. STANDARD upgrades
+   * the control plane itself and never bills extended support; EXTENDED keeps the version 12 more
+   * months at the extended-support rate. (The EKS API's own default is EXTENDED.)
+   * @default 'STANDARD'
+   */
+  readonly supportType?: SupportType;
   readonly region: string;
   readonly accountId: string;
   /** @default 'aws' */
@@ -151,7 +159,7 @@ export class EksClusterConstruct extends Construct {
       enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
       // Every add-on is an EKS managed add-on below, pinned; no unmanaged defaults to drift.
       bootstrapSelfManagedAddons: false,
-      upgradePolicy: { supportType: 'STANDARD' },
+      upgradePolicy: { supportType: props.supportType ?? 'STANDARD' },
       dependsOn: [controlPlaneLogs],
     });
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;

@@ -133,9 +133,10 @@ export function executionRolePolicy(props: ExecutionRolePolicyProps): PolicyDocu
       {
         Sid: 'GlueDefaultDatabase',
         Effect: 'Allow',
-        // Spark's Hive client reads the `default` database at start-up; read-only, no tables.
+        // Spark's Hive client reads the `default` database at start-up, and Spark SQL checks that
+        // `global_temp` (its global temporary view schema) is not a catalog database; read-only, no tables.
         Action: 'glue:GetDatabase',
-        Resource: [catalog, `arn:${props.partition}:glue:${props.region}:${props.accountId}:database/default`],
+        Resource: [catalog, ...['default', 'global_temp'].map((db) => `arn:${props.partition}:glue:${props.region}:${props.accountId}:database/${db}`)],
       },
     );
   }
@@ -151,6 +152,10 @@ export interface SubmitterPolicyProps {
   readonly logGroupArn: string;
   /** EKS cluster, for `aws eks update-kubeconfig` (namespace access comes from access entries). */
   readonly clusterArn: string;
+  /** The tenant's EMR job templates: jobs may also be started from these. @default [] */
+  readonly jobTemplateArns?: readonly string[];
+  /** Partition, region and account, for the persistent Spark UI actions. */
+  readonly account: AccountScope;
 }
 
 /**
@@ -162,6 +167,8 @@ export interface SubmitterPolicyProps {
  */
 export function submitterPolicy(props: SubmitterPolicyProps): PolicyDocument {
   const jobRuns = `${props.virtualClusterArn}/jobruns/*`;
+  const templates = props.jobTemplateArns ?? [];
+  const { partition, region, accountId } = props.account;
   return policyDocument(
     {
       Sid: 'StartJobRunsWithTheTenantRoleOnly',
@@ -169,6 +176,41 @@ export function submitterPolicy(props: SubmitterPolicyProps): PolicyDocument {
       Action: 'emr-containers:StartJobRun',
       Resource: props.virtualClusterArn,
       Condition: { ArnEquals: { 'emr-containers:ExecutionRoleArn': props.executionRoleArn } },
+    },
+    ...(templates.length > 0
+      ? [
+          {
+            Sid: 'StartJobRunsFromTheTenantTemplates',
+            Effect: 'Allow' as const,
+            // A run from a job template may leave the role to the template (which names this
+            // tenant's role, never as a parameter); if it names one, it must be the tenant's.
+            Action: 'emr-containers:StartJobRun',
+            Resource: props.virtualClusterArn,
+            Condition: {
+              ArnEquals: { 'emr-containers:JobTemplateArn': [...templates] },
+              ArnEqualsIfExists: { 'emr-containers:ExecutionRoleArn': props.executionRoleArn },
+            },
+          },
+          { Sid: 'ReadTheTenantTemplates', Effect: 'Allow' as const, Action: 'emr-containers:DescribeJobTemplate', Resource: [...templates] },
+        ]
+      : []),
+    {
+      Sid: 'OpenTheSparkUiOfTheTenantJobs',
+      Effect: 'Allow',
+      // The persistent Spark UI (console "Spark UI" of a job run, jobs run with
+      // persistentAppUI: ENABLED) is created for the job run's virtual cluster
+      // (CreatePersistentAppUI with TargetResourceArn = the virtual cluster, EMRContainersConfig.JobRunId).
+      Action: ['elasticmapreduce:CreatePersistentAppUI', 'elasticmapreduce:DescribePersistentAppUI'],
+      Resource: props.virtualClusterArn,
+    },
+    {
+      Sid: 'OpenThePersistentSparkUi',
+      Effect: 'Allow',
+      // The presigned URL is authorized on the UI created above (persistent-app-ui ids are
+      // generated, hence the pattern) and only for jobs of the tenant's execution role.
+      Action: 'elasticmapreduce:GetPersistentAppUIPresignedURL',
+      Resource: [props.virtualClusterArn, `arn:${partition}:elasticmapreduce:${region}:${accountId}:persistent-app-ui/*`],
+      Condition: { ArnEqualsIfExists: { 'elasticmapreduce:ExecutionRoleArn': props.executionRoleArn } },
     },
     {
       Sid: 'ReadTheVirtualCluster',

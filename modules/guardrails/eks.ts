@@ -3,11 +3,15 @@
  * encryption of secrets, every control-plane log type, and nodes launched with IMDSv2 (hop limit 1,
  * so pods cannot reach the node role's credentials) and encrypted EBS volumes.
  */
+import { pastStandardSupport, supportStatus } from '../eks-cluster/versions.js';
 import { type Rule, types } from './rule.js';
 import { block, blocks, isTrue, strings } from './terraform.js';
 
 /** Every control-plane log type EKS can ship to CloudWatch. */
 export const EKS_LOG_TYPES: readonly string[] = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
+
+/** Environments that may run a Kubernetes version past the end of EKS standard support (synth still warns). */
+export const OUT_OF_SUPPORT_ENVIRONMENTS: readonly string[] = ['dev'];
 
 /** Environments whose public API endpoint may be open to 0.0.0.0/0 (laptops without a VPN). */
 export const OPEN_PUBLIC_ENDPOINT_ENVIRONMENTS: readonly string[] = ['dev'];
@@ -61,6 +65,24 @@ export const eksControlPlaneLogs: Rule = {
     const enabled = strings(resource.body.enabled_cluster_log_types);
     const missing = EKS_LOG_TYPES.filter((t) => !enabled.includes(t));
     return missing.length > 0 ? [`control-plane log types ${missing.join(', ')} are not enabled`] : [];
+  },
+};
+
+export const eksVersionInStandardSupport: Rule = {
+  id: 'EKS-006',
+  title: 'EKS clusters outside dev run a Kubernetes version in standard support',
+  description:
+    'Past the end of standard support a cluster either pays extended support (about six times the cluster-hour price) or, with support type STANDARD, is upgraded by EKS outside Terraform, with nodes and add-ons left behind. Versions and dates: modules/eks-cluster/versions.ts.',
+  fix: 'Upgrade kubernetesVersion one minor version at a time (README: "Upgrading Kubernetes and add-ons"); to stay on purpose, suppress EKS-006 on the cluster with the reason and the planned date.',
+  appliesTo: types('aws_eks_cluster'),
+  check: (resource, context) => {
+    if (OUT_OF_SUPPORT_ENVIRONMENTS.includes(context.environmentName)) return [];
+    const version = resource.body.version;
+    if (typeof version !== 'string') return [];
+    const status = supportStatus(version, context.today);
+    if (!pastStandardSupport(status)) return [];
+    const basis = status.basis !== version ? ` (older than ${status.basis}, the oldest version listed)` : '';
+    return [`Kubernetes ${version}${basis} left EKS standard support on ${status.endOfStandardSupport} (checked on ${context.today}) in environment ${context.environmentName}`];
   },
 };
 
@@ -118,4 +140,13 @@ export const ec2EbsEncrypted: Rule = {
   },
 };
 
-export const EKS_RULES: readonly Rule[] = [eksPrivateEndpoint, eksPublicEndpointRestricted, eksSecretsEncryption, eksControlPlaneLogs, eksNodeGroupLaunchTemplate, ec2Imdsv2, ec2EbsEncrypted];
+export const EKS_RULES: readonly Rule[] = [
+  eksPrivateEndpoint,
+  eksPublicEndpointRestricted,
+  eksSecretsEncryption,
+  eksControlPlaneLogs,
+  eksNodeGroupLaunchTemplate,
+  eksVersionInStandardSupport,
+  ec2Imdsv2,
+  ec2EbsEncrypted,
+];

@@ -5,6 +5,7 @@
  *
  *   [RULE-ID] <stack>/<resource address>: <what is wrong>. Fix: <how>
  */
+import { utcDate } from '../eks-cluster/versions.js';
 import type { Rule, RuleContext } from './rule.js';
 import { ALL_RULES } from './rules.js';
 import { covers, MIN_REASON_LENGTH, type Suppression } from './suppressions.js';
@@ -63,6 +64,11 @@ export interface EvaluateOptions {
   readonly suppressions?: readonly Suppression[];
   /** @default ALL_RULES */
   readonly rules?: readonly Rule[];
+  /**
+   * The date rules about support dates compare with (YYYY-MM-DD, UTC).
+   * @default the current UTC date
+   */
+  readonly today?: string;
 }
 
 /** `[RULE-ID] <stack>/<address>: <what is wrong>. Fix: <how>` */
@@ -89,7 +95,7 @@ function relativePath(stack: string, constructPath: string): string {
 export function evaluateStack(terraform: TerraformJson, options: EvaluateOptions): StackGuardrailResult {
   const rules = options.rules ?? ALL_RULES;
   const index = new StackIndex(terraform, options.stackName);
-  const context: RuleContext = { stackName: options.stackName, environmentName: options.environmentName, index };
+  const context: RuleContext = { stackName: options.stackName, environmentName: options.environmentName, index, today: options.today ?? utcDate(new Date()) };
   const known = new Set([...ALL_RULES, ...rules].map((r) => r.id));
 
   const violations: GuardrailFinding[] = [];

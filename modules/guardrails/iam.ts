@@ -302,6 +302,45 @@ export const iamNoAdminPolicies: Rule = {
   },
 };
 
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/** `repo:<owner>/<repo>:<context>` (owner and repo possibly with immutable `@<id>`), no wildcard. */
+const GITHUB_SUBJECT = /^repo:[A-Za-z0-9-]+(@\d+)?\/[A-Za-z0-9._-]+(@\d+)?:(pull_request|environment:[^*?]+|ref:refs\/(heads|tags)\/[^*?]+)$/;
+
+export const iamGithubTrustScoped: Rule = {
+  id: 'IAM-010',
+  title: 'GitHub Actions trusts pin one repository and one context in `:sub`, and the STS audience',
+  description:
+    "A role trusting GitHub's OIDC provider without an exact `token.actions.githubusercontent.com:sub` can be assumed by workflows of any repository on GitHub; a wildcard admits every branch, environment or pull request of the repository.",
+  fix: 'StringEquals "token.actions.githubusercontent.com:sub": "repo:<owner>/<repo>:pull_request" (or ":environment:<env>", ":ref:refs/heads/<branch>") and "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" (see modules/account/github-actions-access.ts).',
+  appliesTo: types('aws_iam_role'),
+  check: (resource, context) =>
+    eachTrustStatement(resource, context, (statement, label) => {
+      if (!grantsAction(statement, 'sts:AssumeRoleWithWebIdentity')) return [];
+      const federated = statement.principal && statement.principal !== '*' ? (statement.principal.Federated ?? []) : [];
+      const trustsGithub =
+        federated.some((id) => id.includes(GITHUB_OIDC_HOST) || String(context.index.referenced(id, 'aws_iam_openid_connect_provider')?.body.url ?? '').includes(GITHUB_OIDC_HOST)) ||
+        conditionValues(statement, (key) => key.startsWith(`${GITHUB_OIDC_HOST}:`)).length > 0;
+      if (!trustsGithub) return [];
+      const problems: string[] = [];
+      const subs = conditionValues(statement, (key) => key === `${GITHUB_OIDC_HOST}:sub`);
+      if (!subs.some((s) => s.operator === 'StringEquals')) {
+        problems.push(`${label} trusts GitHub Actions without a StringEquals "${GITHUB_OIDC_HOST}:sub" condition (workflows of any repository could assume the role)`);
+      }
+      for (const { operator, values } of subs) {
+        for (const value of values) {
+          if (operator !== 'StringEquals' || !GITHUB_SUBJECT.test(value)) {
+            problems.push(`${label} has ${operator} :sub value ${JSON.stringify(value)}, not one exact "repo:<owner>/<repo>:<pull_request | environment:<env> | ref:refs/heads/<branch>>"`);
+          }
+        }
+      }
+      const aud = conditionValues(statement, (key) => key === `${GITHUB_OIDC_HOST}:aud`, ['StringEquals']);
+      if (aud.length === 0 || !aud.every((a) => a.values.length === 1 && a.values[0] === 'sts.amazonaws.com')) {
+        problems.push(`${label} has no StringEquals "${GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com" condition`);
+      }
+      return problems;
+    }),
+};
+
 export const IAM_RULES: readonly Rule[] = [
   iamWildcardActions,
   iamWildcardResources,
@@ -312,4 +351,5 @@ export const IAM_RULES: readonly Rule[] = [
   iamNoPublicResourcePolicy,
   iamReviewablePolicy,
   iamNoAdminPolicies,
+  iamGithubTrustScoped,
 ];

@@ -5,10 +5,10 @@
  * - Karpenter EC2NodeClasses: IMDSv2 with hop limit 1, a pinned AMI alias (never `@latest`),
  *   encrypted EBS volumes.
  * - Tenant namespaces (labelled TENANT_NAMESPACE_LABEL): Pod Security Admission `enforce` at least
- *   baseline, and, in the same stack, a CPU/memory ResourceQuota, a LimitRange and a default-deny
- *   NetworkPolicy for the namespace.
+ *   baseline, and, in the same stack, a CPU/memory ResourceQuota, a LimitRange, a default-deny
+ *   NetworkPolicy and a quota on pods of the Spark driver PriorityClass for the namespace.
  */
-import { TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
+import { PRIORITY_CLASSES, TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
 import { type Rule, type RuleContext, types } from './rule.js';
 import { block, blocks, isRecord, parseReference, strings, type StackIndex, type TfResource } from './terraform.js';
 
@@ -250,6 +250,30 @@ export const tenantNamespaceDefaultDeny: Rule = {
   },
 };
 
+/** Whether a quota limits pods of `priorityClass` (a PriorityClass `In` scope naming it, and a pod count). */
+function capsPriorityClass(spec: JsonRecord, priorityClass: string): boolean {
+  const selector = isRecord(spec.scopeSelector) ? spec.scopeSelector : isRecord(block(spec.scope_selector)) ? block(spec.scope_selector)! : {};
+  const expressions = [...blocks(selector.matchExpressions), ...blocks(selector.match_expression)];
+  const scoped = expressions.some((e) => (e.scopeName ?? e.scope_name) === 'PriorityClass' && e.operator === 'In' && strings(e.values).includes(priorityClass));
+  const keys = hardKeys(spec);
+  return scoped && (keys.includes('pods') || keys.includes('count/pods'));
+}
+
+export const tenantNamespaceDriverQuota: Rule = {
+  id: 'K8S-005',
+  title: `Tenant namespaces cap pods of the ${PRIORITY_CLASSES.sparkDriver} PriorityClass`,
+  description: `Pods of ${PRIORITY_CLASSES.sparkDriver} may preempt lower priorities; without a PriorityClass-scoped quota one tenant can start any number of them.`,
+  fix: `Create a ResourceQuota in the namespace with scopeSelector PriorityClass In [${PRIORITY_CLASSES.sparkDriver}] and hard.pods (sparkDriverQuota in modules/tenant/namespace-objects.ts; quota.maxConcurrentJobs).`,
+  appliesTo: types(...KUBERNETES_TYPES),
+  check: (resource, context) => {
+    const view = tenantNamespace(resource, context);
+    if (!view || !view.name) return [];
+    return objectsIn(context, 'ResourceQuota', view.name).some((q) => capsPriorityClass(q.spec, PRIORITY_CLASSES.sparkDriver))
+      ? []
+      : [`tenant namespace ${view.name} has no ResourceQuota capping pods of PriorityClass ${PRIORITY_CLASSES.sparkDriver} in this stack`];
+  },
+};
+
 export const KUBERNETES_RULES: readonly Rule[] = [
   nodeClassImdsv2,
   nodeClassPinnedAmi,
@@ -258,4 +282,5 @@ export const KUBERNETES_RULES: readonly Rule[] = [
   tenantNamespaceQuota,
   tenantNamespaceLimitRange,
   tenantNamespaceDefaultDeny,
+  tenantNamespaceDriverQuota,
 ];

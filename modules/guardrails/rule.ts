@@ -15,6 +15,8 @@ export interface RuleContext {
   readonly environmentName: string;
   /** Every resource, data source and provider of the stack, indexed once per stack. */
   readonly index: StackIndex;
+  /** The date the check is made for (YYYY-MM-DD, UTC): rules about support dates compare with it. */
+  readonly today: string;
 }
 
 /** A problem found by a rule; `fix` overrides the rule's generic fix when it can be more specific. */

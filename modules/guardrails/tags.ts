@@ -61,6 +61,12 @@ export const UNTAGGABLE_AWS_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'aws_cloudwatch_log_subscription_filter',
   'aws_cloudwatch_log_stream',
   'aws_cloudwatch_log_metric_filter',
+  // Cost and analytics (the Spot data feed subscription and cost allocation tags are account
+  // settings; Glue tables and Athena saved queries belong to their tagged database and workgroup)
+  'aws_spot_datafeed_subscription',
+  'aws_ce_cost_allocation_tag',
+  'aws_glue_catalog_table',
+  'aws_athena_named_query',
   // Others
   'aws_lambda_permission',
   'aws_ecr_repository_policy',
@@ -116,4 +122,34 @@ export const resourcesTagged: Rule = {
   },
 };
 
-export const TAG_RULES: readonly Rule[] = [providerDefaultTags, resourcesTagged];
+/** The tag naming the tenant that owns a resource: what showback per tenant groups by. */
+export const TENANT_TAG_KEY = 'platform:tenant';
+
+/** The tenant of a tenant stack (`tenant-<name>`, see stacks/tenant/contract.ts), undefined for platform stacks. */
+export function tenantOfStack(stackName: string): string | undefined {
+  return stackName.startsWith('tenant-') ? stackName.slice('tenant-'.length) : undefined;
+}
+
+export const tenantResourcesTagged: Rule = {
+  id: 'TAG-003',
+  title: 'Every AWS resource of a tenant stack carries platform:tenant=<tenant>',
+  description: 'Cost Explorer and the CUR export attribute tenant resources (bucket, keys, logs, roles) to their tenant by this tag; a resource without it is billed to nobody.',
+  fix: 'Tenant stacks set it in the provider default_tags (PlatformStack props.tags): create resources on the default aws provider and do not override platform:tenant.',
+  appliesTo: (type) => type === 'provider.aws' || (type.startsWith('aws_') && !UNTAGGABLE_AWS_RESOURCE_TYPES.has(type)),
+  check: (resource, context) => {
+    const tenant = tenantOfStack(context.stackName);
+    if (tenant === undefined) return [];
+    if (resource.type === 'provider.aws') {
+      const tags = defaultTags(resource);
+      return tags[TENANT_TAG_KEY] === tenant ? [] : [`default_tags ${TENANT_TAG_KEY} is ${JSON.stringify(tags[TENANT_TAG_KEY] ?? null)}, expected ${JSON.stringify(tenant)}`];
+    }
+    const own = resource.type === 'aws_autoscaling_group'
+      ? Object.fromEntries(blocks(resource.body.tag).map((t) => [String(t.key), t.value]))
+      : isRecord(resource.body.tags) ? resource.body.tags : {};
+    const inherited = DEFAULT_TAGS_NOT_APPLIED.has(resource.type) ? {} : defaultTags(context.index.providerOf(resource));
+    const value = own[TENANT_TAG_KEY] ?? inherited[TENANT_TAG_KEY];
+    return value === tenant ? [] : [`${TENANT_TAG_KEY} is ${JSON.stringify(value ?? null)}, expected ${JSON.stringify(tenant)}`];
+  },
+};
+
+export const TAG_RULES: readonly Rule[] = [providerDefaultTags, resourcesTagged, tenantResourcesTagged];

@@ -10,6 +10,8 @@ export interface PolicyStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | string[];
   readonly Resource?: string | string[];
+  /** Only with `Deny` (an Allow with NotResource grants every future resource; guardrail IAM-003). */
+  readonly NotResource?: string | string[];
   readonly Principal?: '*' | Record<string, string | string[]>;
   readonly Condition?: Condition;
 }

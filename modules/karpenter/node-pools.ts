@@ -7,7 +7,10 @@
  *   class), both architectures, `WhenEmptyOrUnderutilized`, the higher weight.
  * - `spark-executor-on-demand`: the same shape on on-demand, lower weight: the fallback when Spot
  *   cannot be had, and the only pool for executors that select on-demand (tenants that forbid Spot).
- * - `general`: everything else that is not a platform controller.
+ * - `general`: everything else that is not a platform controller (EMR's job submitter, add-ons
+ *   outside the system node group), on-demand only: a pod that selects no capacity type would
+ *   otherwise get Spot (Karpenter launches the cheapest capacity a pool allows), and Spot is only
+ *   for Spark executors, whose pools are built for interruptions.
  *
  * Graviton preference: each Spark pool allows arm64 and amd64 rather than being split into weighted
  * per-architecture pools (which would double the pools, their limits and budgets, and the names
@@ -92,8 +95,8 @@ export interface DisruptionFreeze {
 
 export interface SparkNodePoolsProps {
   /**
-   * Whether Spot capacity may be launched: the `spark-executor` pool exists, and the driver and
-   * general pools also allow Spot (used only by pods that select it; see the module comment).
+   * Whether Spot capacity may be launched: the `spark-executor` pool exists, and the driver pool
+   * also allows Spot (used only by drivers that select it). `general` is on-demand either way.
    * @default true
    */
   readonly spotEnabled?: boolean;
@@ -156,13 +159,14 @@ export class InvalidNodePoolError extends Error {
   override name = 'InvalidNodePoolError';
 }
 
-type Requirement = INodeSelectorRequirementWithMinValues;
+export type Requirement = INodeSelectorRequirementWithMinValues;
 
-function requirement(key: string, operator: Requirement['operator'], values?: readonly string[], minValues?: number): Requirement {
+export function requirement(key: string, operator: Requirement['operator'], values?: readonly string[], minValues?: number): Requirement {
   return { key, operator, ...(values ? { values: [...values] } : {}), ...(minValues !== undefined ? { minValues } : {}) };
 }
 
-interface ResolvedProps {
+/** The props with every default applied (shared with tenant-dedicated NodePools). */
+export interface ResolvedProps {
   readonly spotEnabled: boolean;
   readonly instanceCategories: readonly string[];
   readonly instanceFamilies: readonly string[];
@@ -176,7 +180,7 @@ interface ResolvedProps {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-function resolve(props: SparkNodePoolsProps): ResolvedProps {
+export function resolve(props: SparkNodePoolsProps): ResolvedProps {
   return {
     spotEnabled: props.spotEnabled ?? true,
     instanceCategories: props.instanceCategories ?? ['c', 'm', 'r'],
@@ -193,7 +197,7 @@ function resolve(props: SparkNodePoolsProps): ResolvedProps {
 }
 
 /** Instance shape shared by every pool: Nitro (prefix delegation; also excludes bare metal, slow to boot), sizes, families. */
-function instanceRequirements(p: ResolvedProps): Requirement[] {
+export function instanceRequirements(p: ResolvedProps): Requirement[] {
   const shape =
     p.instanceFamilies.length > 0
       ? [requirement(WELL_KNOWN.instanceFamily, 'In', p.instanceFamilies)]
@@ -221,19 +225,31 @@ interface PoolShape {
   readonly freeze: boolean;
 }
 
+/** Disruption budgets: the environment's budget, plus the executor freeze window where asked. */
+export function disruptionBudgets(p: ResolvedProps, freeze: boolean): IBudget[] {
+  const budgets: IBudget[] = [{ nodes: p.disruptionBudget }];
+  if (freeze && p.executorDisruptionFreeze) {
+    const window = p.executorDisruptionFreeze;
+    budgets.push({
+      nodes: '0',
+      schedule: window.schedule,
+      duration: window.duration,
+      reasons: [...(window.reasons ?? ['Underutilized', 'Drifted'])],
+    });
+  }
+  return budgets;
+}
+
+/** Spot diversification of executor pools: launch requests span at least `spotMinFamilies` families. */
+export function spotDiversification(p: ResolvedProps): Requirement[] {
+  // With explicit families, the family list itself is the diversification; minValues would exceed a short list.
+  return p.instanceFamilies.length > 0 ? [] : [requirement(WELL_KNOWN.instanceFamily, 'Exists', undefined, p.spotMinFamilies)];
+}
+
 function nodePool(p: ResolvedProps, shape: PoolShape): NodePool {
   const settings = p.pools[shape.key];
   const name = POOLS[shape.key];
-  const budgets: IBudget[] = [{ nodes: p.disruptionBudget }];
-  if (shape.freeze && p.executorDisruptionFreeze) {
-    const freeze = p.executorDisruptionFreeze;
-    budgets.push({
-      nodes: '0',
-      schedule: freeze.schedule,
-      duration: freeze.duration,
-      reasons: [...(freeze.reasons ?? ['Underutilized', 'Drifted'])],
-    });
-  }
+  const budgets = disruptionBudgets(p, shape.freeze);
   const weight = POOL_WEIGHTS[shape.key];
   const pool = new NodePool({
     metadata: { name, labels: { ...p.labels } },
@@ -271,10 +287,7 @@ export function sparkNodePools(props: SparkNodePoolsProps = {}): NodePool[] {
   const p = resolve(props);
   const onDemandOrSpot = p.spotEnabled ? [CAPACITY_TYPES.onDemand, CAPACITY_TYPES.spot] : [CAPACITY_TYPES.onDemand];
   const localNvme = requirement(WELL_KNOWN.instanceLocalNvme, 'Gt', ['0']);
-  const diversified =
-    p.instanceFamilies.length > 0
-      ? [] // the family list itself is the diversification; minValues would exceed a short list
-      : [requirement(WELL_KNOWN.instanceFamily, 'Exists', undefined, p.spotMinFamilies)];
+  const diversified = spotDiversification(p);
   const pools: NodePool[] = [
     nodePool(p, {
       key: 'sparkDriver',
@@ -311,7 +324,8 @@ export function sparkNodePools(props: SparkNodePoolsProps = {}): NodePool[] {
     }),
     nodePool(p, {
       key: 'general',
-      capacityTypes: onDemandOrSpot,
+      // On-demand only, whatever spotEnabled says: see the module comment.
+      capacityTypes: [CAPACITY_TYPES.onDemand],
       nodeClass: p.nodeClasses.general,
       consolidationPolicy: 'WhenEmptyOrUnderutilized',
       extraRequirements: [],

@@ -1,6 +1,6 @@
 /**
  * What Prometheus scrapes and evaluates, and what Grafana shows, as Kubernetes objects: the Spark
- * driver PodMonitor, the Karpenter ServiceMonitor, the platform PrometheusRule and one ConfigMap
+ * driver PodMonitor, the Karpenter and OpenCost ServiceMonitors, the platform PrometheusRule and one ConfigMap
  * per dashboard. Every object is a typed model validated at synth (KubernetesObject); the rules
  * and dashboards are also parsed as PromQL and checked against the known metrics.
  *
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { KubernetesObject } from '../k8s/manifest.js';
 import { dashboardConfigMap, loadDashboards } from './dashboards.js';
 import { karpenterServiceMonitor, sparkDriversPodMonitor } from './monitors.js';
+import { openCostServiceMonitor } from './opencost.js';
 import { type AlertThresholds, platformPrometheusRule } from './rules.js';
 
 export interface ObservabilityConfigProps {
@@ -44,6 +45,7 @@ export class ObservabilityConfig extends Construct {
     };
     add('spark-drivers-pod-monitor', sparkDriversPodMonitor(props.sparkScrapeInterval ? { interval: props.sparkScrapeInterval } : {}));
     add('karpenter-service-monitor', karpenterServiceMonitor());
+    add('opencost-service-monitor', openCostServiceMonitor());
     add('platform-rules', platformPrometheusRule(props.thresholds ? { thresholds: props.thresholds } : {}));
     for (const dashboard of loadDashboards(props.dashboardsDir)) {
       add(`dashboard-${dashboard.uid}`, dashboardConfigMap(dashboard));

@@ -22,6 +22,11 @@ export const CHARTS = {
   kubePrometheusStack: { name: 'kube-prometheus-stack', version: '88.5.3', repository: 'https://prometheus-community.github.io/helm-charts' },
   vpa: { name: 'vpa', version: '5.0.0', repository: 'https://charts.fairwinds.com/stable' },
   fluentBit: { name: 'aws-for-fluent-bit', version: '0.2.0', repository: 'https://aws.github.io/eks-charts' },
+  /**
+   * OpenCost 1.120.1 (chart 2.5.17, the release of opencost/opencost-helm-chart tagged
+   * opencost-2.5.17; its values pin both images by digest).
+   */
+  openCost: { name: 'opencost', version: '2.5.17', repository: 'https://opencost.github.io/opencost-helm-chart' },
 } as const;
 
 /**
@@ -40,6 +45,7 @@ export const RELEASES = {
   kubePrometheusStack: 'kube-prometheus-stack',
   vpa: 'vpa',
   fluentBit: 'aws-for-fluent-bit',
+  openCost: 'opencost',
 } as const;
 
 /** Service accounts bound to IAM roles through EKS Pod Identity (names set in the chart values). */
@@ -47,6 +53,8 @@ export const SERVICE_ACCOUNTS = {
   fluentBit: 'aws-for-fluent-bit',
   /** Prometheus server; only used for AMP remote write. */
   prometheus: 'kube-prometheus-stack-prometheus',
+  /** OpenCost; reads the Spot data feed. */
+  openCost: 'opencost',
 } as const;
 
 /** Kubernetes Secret (in the monitoring namespace) that Grafana reads its admin login from. */

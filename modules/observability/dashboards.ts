@@ -17,7 +17,7 @@ import { KNOWN_METRICS } from './metrics.js';
 import { parsePromQL, substituteGrafanaVariables } from './promql.js';
 
 /** The dashboards the platform ships (file names in the dashboards folder). */
-export const DASHBOARD_FILES = ['spark-jobs.json', 'karpenter-capacity.json', 'tenant-quotas.json', 'emr-vertical-autoscaling.json'] as const;
+export const DASHBOARD_FILES = ['spark-jobs.json', 'karpenter-capacity.json', 'tenant-quotas.json', 'emr-vertical-autoscaling.json', 'tenant-cost.json'] as const;
 
 /** The dashboards folder: next to this module in the sources, found from the compiled module too. */
 export function defaultDashboardsDir(): string {

@@ -5,9 +5,11 @@
  * aws-for-fluent-bit 0.2.0); the charts' defaults hold for everything else.
  */
 import type { IComGithubPrometheusOperatorPrometheusOperatorPkgApisMonitoringV1RemoteWriteSpec as RemoteWriteSpec } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/RemoteWriteSpec';
+import { EMR_JOB_LABELS } from '../emr-on-eks/job-labels.js';
 import { TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
 import { SYSTEM_PLACEMENT } from '../scheduling/system-nodes.js';
 import { SPARK_POD_LABELS, VERTICAL_AUTOSCALING } from '../tenant/pod-templates.js';
+import { NODE_POOL_LABELS } from './cost-rules.js';
 import { GRAFANA_ADMIN_SECRET, GRAFANA_DASHBOARD_LABEL, GRAFANA_FOLDER_ANNOTATION, IMAGES, SERVICE_ACCOUNTS } from './constants.js';
 import { platformContainerLogGroupName, tenantLogGroupName } from './log-groups.js';
 import { VPA_READ_RULE, vpaCustomResourceStateConfig } from './vpa-metrics.js';
@@ -139,8 +141,13 @@ export function kubePrometheusStackValues(props: KubePrometheusStackValuesProps)
     'kube-state-metrics': {
       ...systemNodes(),
       // Labels and annotations the dashboards join on: tenant namespaces, Spark roles and
-      // application ids, and the EMR vertical autoscaling signature of drivers.
-      metricLabelsAllowlist: [`namespaces=[${TENANT_NAMESPACE_LABEL}]`, `pods=[${SPARK_POD_LABELS.role},${SPARK_POD_LABELS.appSelector},${VERTICAL_AUTOSCALING.label}]`],
+      // application ids, the EMR vertical autoscaling signature of drivers, the EMR job of every
+      // job pod and the pool of every node (cost per job and per NodePool, cost-rules.ts).
+      metricLabelsAllowlist: [
+        `namespaces=[${TENANT_NAMESPACE_LABEL}]`,
+        `pods=[${SPARK_POD_LABELS.role},${SPARK_POD_LABELS.appSelector},${VERTICAL_AUTOSCALING.label},${EMR_JOB_LABELS.jobId},${EMR_JOB_LABELS.virtualClusterId}]`,
+        `nodes=[${NODE_POOL_LABELS.karpenter},${NODE_POOL_LABELS.nodeGroup}]`,
+      ],
       metricAnnotationsAllowList: [`pods=[${VERTICAL_AUTOSCALING.signature},${VERTICAL_AUTOSCALING.mode}]`],
       customResourceState: { enabled: true, config: vpaCustomResourceStateConfig() },
       rbac: { extraRules: [VPA_READ_RULE] },
@@ -171,11 +178,23 @@ export interface FluentBitValuesProps {
 }
 
 /**
- * Record accessor of the tenant of a log record: the `spark-platform.io/tenant` label of the pod's
- * namespace (`Namespace_Labels On` in the kubernetes filter). Records from namespaces without it
- * make the template fail, and the output falls back to the platform log group.
+ * Top-level record key under which Fluent Bit's kubernetes filter puts namespace metadata when
+ * `Namespace_Labels` (or `Namespace_Annotations`) is on: `{"name": <namespace>, "labels": {...},
+ * "annotations": {...}}`, next to (not inside) the pod's `kubernetes` map. Source: fluent-bit
+ * plugins/filter_kubernetes (kube_meta.c `merge_namespace_meta` packs name/labels/annotations;
+ * kubernetes.c appends that map as "kubernetes_namespace"), and the filter's documentation
+ * ("Kubernetes namespace meta": "namespace meta will be stored in a kubernetes_namespace record
+ * key"), Fluent Bit 3.x/4.x (aws-for-fluent-bit 3.2.1 ships 4.2.2).
  */
-export const TENANT_RECORD_ACCESSOR = `$kubernetes['namespace_labels']['${TENANT_NAMESPACE_LABEL}']`;
+export const NAMESPACE_META_KEY = 'kubernetes_namespace';
+
+/**
+ * Record accessor of the tenant of a log record: the `spark-platform.io/tenant` label of the pod's
+ * namespace, from the namespace metadata the kubernetes filter adds (`Namespace_Labels On`).
+ * Records from namespaces without the label make the template fail, and the `cloudwatch_logs`
+ * output falls back to `log_group_name` (the platform log group).
+ */
+export const TENANT_RECORD_ACCESSOR = `$${NAMESPACE_META_KEY}['labels']['${TENANT_NAMESPACE_LABEL}']`;
 
 /**
  * aws-for-fluent-bit: a DaemonSet on every node shipping container logs to CloudWatch Logs with

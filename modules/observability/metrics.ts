@@ -258,6 +258,43 @@ export const PROMETHEUS_METRICS: MetricFamily = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// OpenCost 1.120 (chart 2.5.17), scraped by the ServiceMonitor of opencost.ts
+// ---------------------------------------------------------------------------------------------
+
+export const OPENCOST_METRICS: MetricFamily = {
+  source: 'OpenCost cost model, service port http (9003) /metrics',
+  reference: 'opencost/opencost pkg/costmodel/metrics.go, pkg/metrics/*.go; opencost.io docs/integrations/metrics',
+  names: [
+    // Prices (USD per hour; RAM per GiB-hour), per node: labels node, instance_type, region, provider_id, arch.
+    'node_cpu_hourly_cost',
+    'node_ram_hourly_cost',
+    'node_gpu_hourly_cost',
+    'node_gpu_count',
+    'node_total_hourly_cost',
+    'kubecost_node_is_spot',
+    'pv_hourly_cost',
+    // Allocation (max of request and usage), per container: labels namespace, pod, container, node.
+    'container_cpu_allocation',
+    'container_memory_allocation_bytes',
+    'container_gpu_allocation',
+    'pod_pvc_allocation',
+    'kubecost_cluster_management_cost',
+    'kubecost_load_balancer_cost',
+    'kubecost_network_zone_egress_cost',
+    'kubecost_network_region_egress_cost',
+    'kubecost_network_internet_egress_cost',
+    // Node capacity series only OpenCost emits (KSM v1 names; kube-state-metrics v2 has kube_node_status_capacity).
+    'kube_node_status_capacity_cpu_cores',
+    'kube_node_status_capacity_memory_bytes',
+    'kube_node_status_allocatable_cpu_cores',
+    'kube_node_status_allocatable_memory_bytes',
+    'kubecost_pv_info',
+    'opencost_build_info',
+    'kubecost_http_requests_total',
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
 // Recording rules of the platform (defined in rules.ts; their own expressions are checked too)
 // ---------------------------------------------------------------------------------------------
 
@@ -272,6 +309,26 @@ export const RECORDED = {
   nodeHourlyCost: 'nodepool_capacity_type_zone:karpenter_nodes_hourly_cost:sum',
   /** 1 per Spark pod of a vertically autoscaled job, labelled with its job signature and role. */
   podSignature: 'namespace_pod:spark_dynamic_sizing_signature:info',
+  /** USD/hour of every pod: OpenCost's CPU and memory allocation times its node's prices (cost-rules.ts). */
+  podHourlyCost: 'namespace_pod_node:opencost_cost_usd_per_hour:sum',
+  /** USD/hour per namespace (= tenant for tenant namespaces). */
+  namespaceHourlyCost: 'namespace:opencost_cost_usd_per_hour:sum',
+  /** USD/hour per namespace and capacity type (spot, on-demand). */
+  namespaceCapacityTypeHourlyCost: 'namespace_capacity_type:opencost_cost_usd_per_hour:sum',
+  /** USD/hour per namespace, EMR job id and Spark application. */
+  jobHourlyCost: 'namespace_job:opencost_cost_usd_per_hour:sum',
+  /** 1 per node, labelled with its capacity type as OpenCost priced it. */
+  nodeCapacityType: 'node:opencost_capacity_type:info',
+  /** 1 per node, labelled with its Karpenter NodePool (or `nodegroup/<name>` for managed node groups). */
+  nodePool: 'node:nodepool:info',
+  /** USD/hour of the nodes of each NodePool. */
+  nodePoolHourlyCost: 'nodepool:opencost_node_cost_usd_per_hour:sum',
+  /** USD/hour of each NodePool's capacity no pod is allocated. */
+  nodePoolIdleHourlyCost: 'nodepool:opencost_idle_cost_usd_per_hour:sum',
+  /** USD spent per namespace over the last 24 hours. */
+  namespaceDailyCost: 'namespace:opencost_cost_usd:sum_24h',
+  /** A tenant's `cost.dailyBudgetUsd`, recorded by its own tenant stack. */
+  tenantDailyBudget: 'namespace:tenant_daily_budget_usd:value',
 } as const;
 
 export const RECORDING_RULE_METRICS: MetricFamily = {
@@ -290,6 +347,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   KUBELET_METRICS,
   NODE_EXPORTER_METRICS,
   PROMETHEUS_METRICS,
+  OPENCOST_METRICS,
   RECORDING_RULE_METRICS,
 ];
 

@@ -1,7 +1,7 @@
 /**
  * The observability charts in the cluster: namespaces (Pod Security levels the components need),
- * the Grafana admin Secret, kube-prometheus-stack, the Vertical Pod Autoscaler and Fluent Bit, all
- * pinned. The custom resources that need the Prometheus Operator CRDs this state installs
+ * the Grafana admin Secret, kube-prometheus-stack, OpenCost, the Vertical Pod Autoscaler and
+ * Fluent Bit, all pinned. The custom resources that need the Prometheus Operator CRDs this state installs
  * (PodMonitors, ServiceMonitors, PrometheusRules) are in the next state, `observability-config`.
  */
 import { Construct } from 'constructs';
@@ -13,6 +13,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_PLATFORM } from '../scheduling/spark-pools
 import { CHARTS, LOGGING_NAMESPACE, MONITORING_NAMESPACE, RELEASES, VPA_NAMESPACE } from './constants.js';
 import { GrafanaAdminKubernetesSecret } from './grafana-admin.js';
 import { type AmpRemoteWrite, assertNoTerraformTemplates, fluentBitValues, kubePrometheusStackValues, vpaValues } from './helm-values.js';
+import { kubePrometheusStackPrometheus, openCostValues, type OpenCostSpotDataFeed } from './opencost.js';
 
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
@@ -57,6 +58,12 @@ export interface ObservabilityReleasesProps {
    */
   readonly ampRemoteWrite?: AmpRemoteWrite;
   /**
+   * The EC2 Spot data feed OpenCost prices Spot nodes from (its read role is bound to OpenCost's
+   * service account by observability-infra).
+   * @default none (OpenCost's default Spot estimates)
+   */
+  readonly openCostSpotDataFeed?: OpenCostSpotDataFeed;
+  /**
    * Seconds Helm waits for each release to become ready.
    * @default 900
    */
@@ -67,6 +74,7 @@ export class ObservabilityReleases extends Construct {
   readonly namespaces: Record<'monitoring' | 'logging' | 'vpa', KubernetesObject>;
   readonly grafanaAdmin: GrafanaAdminKubernetesSecret;
   readonly kubePrometheusStack: Release;
+  readonly openCost: Release;
   readonly vpa: Release;
   readonly fluentBit: Release;
 
@@ -120,6 +128,19 @@ export class ObservabilityReleases extends Construct {
         ...(props.ampRemoteWrite ? { ampRemoteWrite: props.ampRemoteWrite } : {}),
       }),
       [this.namespaces.monitoring.manifest, this.grafanaAdmin.secret],
+    );
+    // After kube-prometheus-stack: OpenCost queries its Prometheus from the start.
+    this.openCost = release(
+      'opencost',
+      CHARTS.openCost,
+      RELEASES.openCost,
+      MONITORING_NAMESPACE,
+      openCostValues({
+        clusterName: props.clusterName,
+        prometheus: kubePrometheusStackPrometheus(MONITORING_NAMESPACE),
+        ...(props.openCostSpotDataFeed ? { spotDataFeed: props.openCostSpotDataFeed } : {}),
+      }),
+      [this.kubePrometheusStack],
     );
     this.vpa = release('vpa', CHARTS.vpa, RELEASES.vpa, VPA_NAMESPACE, vpaValues(), [this.namespaces.vpa.manifest]);
     this.fluentBit = release(

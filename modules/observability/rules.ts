@@ -1,7 +1,8 @@
 /**
- * The platform's PrometheusRule: recording rules the dashboards build on, and the alerts a
- * platform team acts on (tenant quota nearly exhausted, pods pending too long, Karpenter unable to
- * launch capacity or losing it to interruptions, Prometheus' own volume filling up). Every
+ * The platform's PrometheusRule: recording rules the dashboards build on (cost ones in
+ * cost-rules.ts), and the alerts a platform team acts on (tenant quota nearly exhausted, pods
+ * pending too long, Karpenter unable to launch capacity or losing it to interruptions, Prometheus'
+ * own volume filling up, a tenant over its daily cost budget). Every
  * expression is parsed and its metric names are checked against metrics.ts when the object is
  * built, so a broken rule fails synth, not the on-call engineer.
  */
@@ -10,6 +11,7 @@ import type { IComGithubPrometheusOperatorPrometheusOperatorPkgApisMonitoringV1R
 import { MANAGED_BY_LABEL, MANAGED_BY_PLATFORM, TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
 import { SPARK_POD_LABELS, VERTICAL_AUTOSCALING } from '../tenant/pod-templates.js';
 import { MONITORING_NAMESPACE } from './constants.js';
+import { costAlertRules, costRuleGroups } from './cost-rules.js';
 import { KNOWN_METRICS, ksmLabel, RECORDED } from './metrics.js';
 import { parsePromQL } from './promql.js';
 
@@ -253,13 +255,15 @@ export function checkRules(rules: readonly Rule[]): void {
 export function platformPrometheusRule(props: PlatformRulesProps = {}): PrometheusRule {
   const namespace = props.namespace ?? MONITORING_NAMESPACE;
   const recording = recordingRules();
-  const alerts = alertRules(props.thresholds, namespace);
-  checkRules([...recording, ...alerts]);
+  const cost = costRuleGroups();
+  const alerts = [...alertRules(props.thresholds, namespace), ...costAlertRules()];
+  checkRules([...recording, ...cost.flatMap((g) => g.rules ?? []), ...alerts]);
   return new PrometheusRule({
     metadata: { name: props.name ?? 'spark-platform', namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_PLATFORM } },
     spec: {
       groups: [
         { name: 'spark-platform.recording', rules: recording },
+        ...cost,
         { name: 'spark-platform.alerts', rules: alerts },
       ],
     },

@@ -7,7 +7,7 @@
  * | spark-driver             | on-demand (+spot*) | general    | 50     | WhenEmpty                | spark-platform.io/spark-role=driver   | Spark drivers                    |
  * | spark-executor           | spot (if enabled)  | spark-nvme | 50     | WhenEmptyOrUnderutilized | spark-platform.io/spark-role=executor | executors of Spot tenants        |
  * | spark-executor-on-demand | on-demand          | spark-nvme | 10     | WhenEmptyOrUnderutilized | spark-platform.io/spark-role=executor | executors that forbid Spot, and the fallback when Spot is short |
- * | general                  | on-demand (+spot*) | general    | -      | WhenEmptyOrUnderutilized | none                                  | everything else, incl. the EMR job submitter (placed on-demand, in the job's zone, by the job CLI's `emr-job-submitter` classification) |
+ * | general                  | on-demand only     | general    | -      | WhenEmptyOrUnderutilized | none                                  | everything else, incl. the EMR job submitter (placed on-demand, in the tenant's zone, by the published `emr-job-submitter` classification) |
  * | tenant-<name>-driver/-executor | as above     | as above   |        |                          | + spark-platform.io/tenant=<name>     | one tenant's Spark pods only     |
  *
  * Every pool: arm64 and amd64 (Graviton preferred: cheaper offerings win, plus `PREFER_GRAVITON` in
@@ -15,9 +15,10 @@
  * `spark-platform.io/pool=<pool>` (+ `spark-role`), CPU/memory limits, `expireAfter`, budgets.
  * Executor pools require local NVMe (`instance-local-nvme` > 0) and use the RAID0 class.
  *
- * *spot only with `compute.spotEnabled` and only for pods that select `karpenter.sh/capacity-type:
+ * *spot only with `compute.spotEnabled` and only for drivers that select `karpenter.sh/capacity-type:
  * spot` explicitly: tenant pod templates always select a capacity type (Karpenter would otherwise
- * prefer Spot in a pool that allows both).
+ * prefer Spot in a pool that allows both). `general` allows no Spot at all, so a pod that selects
+ * nothing never lands on Spot.
  */
 import { LABEL_DOMAIN, POOL_LABEL, type Toleration } from './system-nodes.js';
 

@@ -15,6 +15,11 @@ import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncrypt
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { type PolicyStatement, policyDocument, policyJson } from '../iam/policy.js';
 
+/** Alias of the key a SecureBucket creates for itself (the state bucket's key is found by it). */
+export function bucketKeyAliasName(bucketName: string): string {
+  return `alias/s3/${bucketName}`;
+}
+
 export interface SecureBucketProps {
   /** Exact bucket name (globally unique). */
   readonly bucketName: string;
@@ -34,6 +39,12 @@ export interface SecureBucketProps {
    */
   readonly abortIncompleteMultipartUploadDays?: number;
   /**
+   * Objects under these prefixes (`''` = the whole bucket) expire after so many days (current
+   * versions; the noncurrent-version rule then removes them).
+   * @default none
+   */
+  readonly expirations?: readonly { readonly prefix: string; readonly days: number }[];
+  /**
    * Let `terraform destroy` delete a bucket that still holds objects.
    * @default false
    */
@@ -46,19 +57,34 @@ export interface SecureBucketProps {
   readonly preventDestroy?: boolean;
   /** Extra bucket policy statements, merged after the TLS-only deny. @default [] */
   readonly extraPolicyStatements?: readonly PolicyStatement[];
-}
-
-/** Name of the KMS alias SecureBucket gives the key it creates for a bucket. */
-export function bucketKeyAliasName(bucketName: string): string {
-  return `alias/s3/${bucketName}`;
+  /**
+   * Default encryption. `AES256` (SSE-S3) only for buckets an AWS service writes into as another
+   * principal where no KMS key policy for it is documented (the Spot data feed, Data Exports):
+   * the caller suppresses guardrail S3-002 with the reason.
+   * @default 'aws:kms'
+   */
+  readonly serverSideEncryption?: 'aws:kms' | 'AES256';
+  /**
+   * Object ownership. `BucketOwnerPreferred` keeps ACLs working, only for deliveries that grant
+   * through ACLs (the Spot data feed): the caller suppresses guardrail S3-006 with the reason.
+   * @default 'BucketOwnerEnforced'
+   */
+  readonly objectOwnership?: 'BucketOwnerEnforced' | 'BucketOwnerPreferred';
 }
 
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
-  readonly kmsKeyArn: string;
   /** The key created for this bucket, when none was passed in. */
   readonly kmsKey?: KmsKey;
   readonly policy: S3BucketPolicy;
+  readonly ownershipControls: S3BucketOwnershipControls;
+  private readonly keyArn?: string;
+
+  /** The bucket's KMS key (throws for an SSE-S3 bucket, which has none). */
+  get kmsKeyArn(): string {
+    if (this.keyArn === undefined) throw new Error(`bucket ${this.node.path} is encrypted with SSE-S3 (AES256) and has no KMS key`);
+    return this.keyArn;
+  }
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -67,8 +93,11 @@ export class SecureBucket extends Construct {
       forceDestroy: props.forceDestroy ?? false,
       lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
-    if (props.kmsKeyArn) {
-      this.kmsKeyArn = props.kmsKeyArn;
+    const kms = (props.serverSideEncryption ?? 'aws:kms') === 'aws:kms';
+    if (!kms) {
+      if (props.kmsKeyArn) throw new Error(`bucket ${props.bucketName}: kmsKeyArn is only used with serverSideEncryption 'aws:kms'`);
+    } else if (props.kmsKeyArn) {
+      this.keyArn = props.kmsKeyArn;
     } else {
       this.kmsKey = new KmsKey(this, 'key', {
         description: `Encryption of s3://${props.bucketName}`,
@@ -77,11 +106,11 @@ export class SecureBucket extends Construct {
         lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
       });
       new KmsAlias(this, 'key-alias', { name: bucketKeyAliasName(props.bucketName), targetKeyId: this.kmsKey.keyId });
-      this.kmsKeyArn = this.kmsKey.arn;
+      this.keyArn = this.kmsKey.arn;
     }
-    new S3BucketOwnershipControls(this, 'ownership', {
+    this.ownershipControls = new S3BucketOwnershipControls(this, 'ownership', {
       bucket: this.bucket.id,
-      rule: { objectOwnership: 'BucketOwnerEnforced' },
+      rule: { objectOwnership: props.objectOwnership ?? 'BucketOwnerEnforced' },
     });
     const publicAccess = new S3BucketPublicAccessBlock(this, 'public-access', {
       bucket: this.bucket.id,
@@ -96,7 +125,11 @@ export class SecureBucket extends Construct {
     });
     new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
       bucket: this.bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.kmsKeyArn }, bucketKeyEnabled: true }],
+      rule: [
+        kms
+          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.keyArn }, bucketKeyEnabled: true }
+          : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+      ],
     });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: this.bucket.id,
@@ -113,6 +146,12 @@ export class SecureBucket extends Construct {
           filter: [{}],
           noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
         },
+        ...(props.expirations ?? []).map((rule) => ({
+          id: `expire-${rule.prefix.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'all'}-after-${rule.days}-days`,
+          status: 'Enabled',
+          filter: [{ prefix: rule.prefix }],
+          expiration: [{ days: rule.days }],
+        })),
       ],
     });
     this.policy = new S3BucketPolicy(this, 'policy', {

@@ -8,13 +8,34 @@ import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { cidrContains } from '../network/cidr.js';
 import { PLATFORM_NAMESPACES } from '../scheduling/namespaces.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLATFORM, PRIORITY_CLASSES, TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
+import { LABEL_DOMAIN, MANAGED_BY_LABEL, MANAGED_BY_PLATFORM, PRIORITY_CLASSES, TENANT_NAMESPACE_LABEL } from '../scheduling/spark-pools.js';
 
 /** Port of the Spark UI, where drivers also serve their Prometheus metrics. */
 export const SPARK_UI_PORT = 4040;
 /** EKS Pod Identity agent (a host-network DaemonSet answering on this link-local address). */
 export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 } as const;
+
+/**
+ * Service types a tenant may be allowed beyond ClusterIP and ExternalName. Both expose pods outside
+ * the cluster network policies: NodePort on every node's address, LoadBalancer through an AWS load
+ * balancer (internet-facing unless annotated otherwise).
+ */
+export const EXPOSED_SERVICE_TYPES = ['NodePort', 'LoadBalancer'] as const;
+export type ExposedServiceType = (typeof EXPOSED_SERVICE_TYPES)[number];
+
+/**
+ * Namespace label allowing one exposed service type (`<prefix><type in lower case>: "true"`), read
+ * by the `tenant-services` admission policy. The namespace is platform-owned, so tenants cannot
+ * set it themselves.
+ */
+export const SERVICE_TYPE_LABEL_PREFIX = `${LABEL_DOMAIN}/service-type-`;
+export const SERVICE_TYPE_ALLOWED = 'true';
+
+export function serviceTypeLabel(type: ExposedServiceType): string {
+  return `${SERVICE_TYPE_LABEL_PREFIX}${type.toLowerCase()}`;
+}
 
 /** Labels on every platform-owned object in a tenant namespace. */
 export function platformLabels(tenant: string): Record<string, string> {
@@ -30,6 +51,8 @@ export interface TenantNamespaceOptions {
   readonly podSecurityVersion?: string;
   /** Free-text description (annotation). @default none */
   readonly description?: string;
+  /** Service types allowed beyond ClusterIP and ExternalName. @default none */
+  readonly serviceTypes?: readonly ExposedServiceType[];
 }
 
 /**
@@ -49,6 +72,7 @@ export function tenantNamespace(options: TenantNamespaceOptions): Namespace {
         'pod-security.kubernetes.io/warn-version': version,
         'pod-security.kubernetes.io/audit': 'restricted',
         'pod-security.kubernetes.io/audit-version': version,
+        ...Object.fromEntries((options.serviceTypes ?? []).map((type) => [serviceTypeLabel(type), SERVICE_TYPE_ALLOWED])),
       },
       ...(options.description ? { annotations: { 'spark-platform.io/description': options.description } } : {}),
     },
@@ -111,6 +135,27 @@ export function priorityClassQuota(tenant: string, allowed: readonly string[] = 
   });
 }
 
+export const SPARK_DRIVER_QUOTA_NAME = 'spark-drivers';
+/** Spark drivers (jobs) a tenant may run at once unless its file says otherwise. */
+export const DEFAULT_MAX_CONCURRENT_JOBS = 20;
+
+/**
+ * At most `maxConcurrentJobs` pods with the driver PriorityClass (`spark-driver-high`, which may
+ * preempt lower priorities) at once: one driver per running job. Terminated pods do not count.
+ * The admission policies keep that class for Spark drivers, so this bounds how much one tenant can
+ * preempt. A driver beyond it is rejected at creation and its job fails.
+ */
+export function sparkDriverQuota(tenant: string, maxConcurrentJobs: number): ResourceQuota {
+  if (!Number.isInteger(maxConcurrentJobs) || maxConcurrentJobs < 1) throw new Error(`maxConcurrentJobs of tenant ${tenant}: expected an integer >= 1, found ${maxConcurrentJobs}`);
+  return new ResourceQuota({
+    metadata: { name: SPARK_DRIVER_QUOTA_NAME, namespace: tenant, labels: platformLabels(tenant) },
+    spec: {
+      hard: { pods: String(maxConcurrentJobs) },
+      scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: [PRIORITY_CLASSES.sparkDriver] }] },
+    },
+  });
+}
+
 /**
  * Requests given to containers that set none. The quota on requests makes requests mandatory, and
  * EMR adds containers (log shipping sidecars, the job submitter) that may not set them: these
@@ -138,9 +183,47 @@ export interface NetworkPolicyOptions {
    * @default false
    */
   readonly podIdentityAgent?: boolean;
+  /** Extra egress the tenant declared (policy `allow-declared-egress`). @default none */
+  readonly egress?: readonly NetworkAllowance[];
+  /** Extra ingress the tenant declared (policy `allow-declared-ingress`). @default none */
+  readonly ingress?: readonly NetworkAllowance[];
 }
 
 const namespaceNamed = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
+
+/** Traffic to (egress) or from (ingress) one peer: an IPv4 CIDR or a namespace, on some ports. */
+export interface NetworkAllowance {
+  /** IPv4 CIDR of the peer. Exactly one of cidr and namespace. */
+  readonly cidr?: string;
+  /** Namespace of the peer (all its pods). Exactly one of cidr and namespace. */
+  readonly namespace?: string;
+  readonly ports: readonly number[];
+  /** @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/**
+ * Link-local addresses (IMDS at 169.254.169.254, the Pod Identity agent) are never opened by a
+ * declared CIDR: the agent has its own policy, IMDS stays closed.
+ */
+export const LINK_LOCAL_CIDR = '169.254.0.0/16';
+
+type EgressRule = NonNullable<NonNullable<NonNullable<ConstructorParameters<typeof NetworkPolicy>[0]>['spec']>['egress']>[number];
+type NetworkPolicyPeer = NonNullable<EgressRule['to']>[number];
+
+function peer(allowance: NetworkAllowance): NetworkPolicyPeer {
+  if ((allowance.cidr === undefined) === (allowance.namespace === undefined)) {
+    throw new Error(`network allowance: expected exactly one of cidr and namespace, found ${JSON.stringify(allowance)}`);
+  }
+  if (allowance.namespace !== undefined) return { namespaceSelector: namespaceNamed(allowance.namespace) };
+  const cidr = allowance.cidr!;
+  if (cidrContains(LINK_LOCAL_CIDR, cidr)) throw new Error(`network allowance: ${cidr} is link-local (${LINK_LOCAL_CIDR}, IMDS), which stays closed`);
+  return { ipBlock: { cidr, ...(cidrContains(cidr, LINK_LOCAL_CIDR) ? { except: [LINK_LOCAL_CIDR] } : {}) } };
+}
+
+function ports(allowance: NetworkAllowance): { protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }[] {
+  return allowance.ports.map((port) => ({ protocol: allowance.protocol ?? 'TCP', port }));
+}
 
 /**
  * Default deny in both directions, then only what Spark on EMR needs:
@@ -151,7 +234,10 @@ const namespaceNamed = (name: string) => ({ matchLabels: { 'kubernetes.io/metada
  *   Logs, Glue) and the Kubernetes API server, which the Spark driver calls to create and watch its
  *   executor pods (the `kubernetes` service forwards to the control-plane ENIs on 443);
  * - with Pod Identity, egress to the agent at 169.254.170.23:80. IMDS is not opened: nodes set
- *   the hop limit to 1 so pods cannot reach it anyway.
+ *   the hop limit to 1 so pods cannot reach it anyway;
+ * - what the tenant file declares (`network.egress`, `network.ingress`), as platform-owned
+ *   policies: tenants cannot write NetworkPolicies themselves (they are additive, so any policy a
+ *   tenant wrote could only widen the default deny).
  */
 export function tenantNetworkPolicies(options: NetworkPolicyOptions): NetworkPolicy[] {
   const { tenant } = options;
@@ -208,6 +294,22 @@ export function tenantNetworkPolicies(options: NetworkPolicyOptions): NetworkPol
       },
     }),
   ];
+  if (options.egress && options.egress.length > 0) {
+    policies.push(
+      new NetworkPolicy({
+        metadata: metadata('allow-declared-egress'),
+        spec: { podSelector: {}, policyTypes: ['Egress'], egress: options.egress.map((a) => ({ to: [peer(a)], ports: ports(a) })) },
+      }),
+    );
+  }
+  if (options.ingress && options.ingress.length > 0) {
+    policies.push(
+      new NetworkPolicy({
+        metadata: metadata('allow-declared-ingress'),
+        spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: options.ingress.map((a) => ({ from: [peer(a)], ports: ports(a) })) },
+      }),
+    );
+  }
   if (options.podIdentityAgent) {
     policies.push(
       new NetworkPolicy({

@@ -4,12 +4,28 @@
  * the `tenancy` stack lets only pods of that tenant's namespace tolerate or select the tenant key,
  * so nothing else can land there. Karpenter tags each instance with `karpenter.sh/nodepool`, which
  * makes the nodes' cost attributable to the tenant.
+ *
+ * They follow the environment's capacity model exactly like the platform pools
+ * (modules/karpenter/node-pools.ts): instance choice and size bounds, Spot (and its
+ * diversification), lifetimes, termination grace periods, consolidation delays, the disruption
+ * budget and the executor freeze window. Only capacity type, architecture, zone and limits come
+ * from the tenant.
  */
 import { NodePool } from '@kubernetes-models/karpenter/karpenter.sh/v1/NodePool';
 import {
+  assertNodePoolRules,
+  disruptionBudgets,
+  instanceRequirements,
+  type PoolKey,
+  requirement,
+  resolve,
+  type SparkNodePoolsProps,
+  spotDiversification,
+} from '../karpenter/node-pools.js';
+import {
+  CAPACITY_TYPES,
   MANAGED_BY_LABEL,
   MANAGED_BY_PLATFORM,
-  NODE_CLASSES,
   POOL_LABEL,
   SPARK_ROLE_KEY,
   type SparkRole,
@@ -32,65 +48,69 @@ export interface TenantNodePoolOptions {
   /** CPU and memory limits of each pool (the namespace quota: pods cannot use more). */
   readonly limits: { readonly cpu: string; readonly memory: string };
   /**
-   * Instance categories to launch.
-   * @default ['c', 'm', 'r']
+   * The environment's capacity settings, as the platform pools get them (`compute` of the
+   * environment file): instance choice, Spot, pool lifetimes and grace periods, budget, freeze.
+   * The driver pool follows `pools.sparkDriver`; the executor pool `pools.sparkExecutor`, or
+   * `pools.sparkExecutorOnDemand` for on-demand executors.
+   * @default the platform defaults
    */
-  readonly instanceCategories?: readonly string[];
-  /**
-   * Instance generations above this one.
-   * @default 5
-   */
-  readonly minimumGenerationExclusive?: number;
-  /**
-   * Node lifetime before replacement (drivers' nodes wait for `do-not-disrupt` pods to finish).
-   * @default '720h'
-   */
-  readonly expireAfter?: string;
+  readonly compute?: SparkNodePoolsProps;
 }
 
 const EC2_NODE_CLASS = { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass' } as const;
 
-function capacityTypes(role: SparkRole, options: TenantNodePoolOptions): string[] {
-  if (role === 'driver') return [options.driverCapacity];
-  return options.executorCapacity === 'any' ? ['spot', 'on-demand'] : [options.executorCapacity];
+/** Capacity types a tenant pool may launch; Spot only where the environment allows it. */
+export function tenantCapacityTypes(role: SparkRole, options: Pick<TenantNodePoolOptions, 'driverCapacity' | 'executorCapacity'>, spotEnabled: boolean): string[] {
+  const wanted = role === 'driver' ? [options.driverCapacity] : options.executorCapacity === 'any' ? [CAPACITY_TYPES.spot, CAPACITY_TYPES.onDemand] : [options.executorCapacity];
+  const allowed = wanted.filter((type) => spotEnabled || type !== CAPACITY_TYPES.spot);
+  if (allowed.length === 0) throw new Error(`tenant ${role} pool: capacity ${wanted.join(', ')} needs Spot, which the environment disables (compute.spotEnabled: false)`);
+  return allowed;
 }
 
 function tenantNodePool(role: SparkRole, options: TenantNodePoolOptions): NodePool {
+  const p = resolve(options.compute ?? {});
   const name = tenantPoolName(options.tenant, role);
   const nvme = role === 'executor' && options.localStorage === 'nvme';
+  const capacityTypes = tenantCapacityTypes(role, options, p.spotEnabled);
+  const settingsKey: PoolKey = role === 'driver' ? 'sparkDriver' : capacityTypes.includes(CAPACITY_TYPES.spot) ? 'sparkExecutor' : 'sparkExecutorOnDemand';
+  const settings = p.pools[settingsKey];
   const requirements = [
-    { key: WELL_KNOWN.capacityType, operator: 'In' as const, values: capacityTypes(role, options) },
-    { key: WELL_KNOWN.arch, operator: 'In' as const, values: options.architecture === 'any' ? ['arm64', 'amd64'] : [options.architecture] },
-    { key: WELL_KNOWN.instanceCategory, operator: 'In' as const, values: [...(options.instanceCategories ?? ['c', 'm', 'r'])] },
-    { key: WELL_KNOWN.instanceGeneration, operator: 'Gt' as const, values: [String(options.minimumGenerationExclusive ?? 5)] },
-    // Nitro only: ENA, NVMe EBS and the pod density prefix delegation needs.
-    { key: WELL_KNOWN.instanceHypervisor, operator: 'In' as const, values: ['nitro'] },
-    ...(nvme ? [{ key: WELL_KNOWN.instanceLocalNvme, operator: 'Gt' as const, values: ['0'] }] : []),
-    ...(options.zone ? [{ key: WELL_KNOWN.zone, operator: 'In' as const, values: [options.zone] }] : []),
+    requirement(WELL_KNOWN.capacityType, 'In', capacityTypes),
+    requirement(WELL_KNOWN.arch, 'In', options.architecture === 'any' ? ['arm64', 'amd64'] : [options.architecture]),
+    ...instanceRequirements(p),
+    ...(nvme ? [requirement(WELL_KNOWN.instanceLocalNvme, 'Gt', ['0'])] : []),
+    ...(role === 'executor' && capacityTypes.includes(CAPACITY_TYPES.spot) ? spotDiversification(p) : []),
+    ...(options.zone ? [requirement(WELL_KNOWN.zone, 'In', [options.zone])] : []),
   ];
-  return new NodePool({
+  const pool = new NodePool({
     metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_PLATFORM, [TENANT_KEY]: options.tenant } },
     spec: {
       template: {
         metadata: { labels: { [POOL_LABEL]: name, [SPARK_ROLE_KEY]: role, [TENANT_KEY]: options.tenant } },
         spec: {
-          nodeClassRef: { ...EC2_NODE_CLASS, name: nvme ? NODE_CLASSES.sparkNvme : NODE_CLASSES.general },
+          nodeClassRef: { ...EC2_NODE_CLASS, name: nvme ? p.nodeClasses.sparkNvme : p.nodeClasses.general },
           requirements,
           taints: [tenantTaint(options.tenant), sparkRoleTaint(role)],
-          expireAfter: options.expireAfter ?? '720h',
+          expireAfter: settings.expireAfter,
+          terminationGracePeriod: settings.terminationGracePeriod,
         },
       },
-      disruption:
-        role === 'driver'
-          ? // Drivers are `do-not-disrupt`; empty nodes go quickly.
-            { consolidationPolicy: 'WhenEmpty', consolidateAfter: '5m', budgets: [{ nodes: '10%' }] }
-          : { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '1m', budgets: [{ nodes: '10%' }] },
+      // Drivers are `do-not-disrupt` and their pool only drops empty nodes; executor nodes are
+      // consolidated, within the environment's budget and outside its freeze window.
+      disruption: {
+        consolidationPolicy: role === 'driver' ? 'WhenEmpty' : 'WhenEmptyOrUnderutilized',
+        consolidateAfter: settings.consolidateAfter,
+        budgets: disruptionBudgets(p, role === 'executor'),
+      },
       limits: { cpu: options.limits.cpu, memory: options.limits.memory },
     },
   });
+  assertNodePoolRules(pool);
+  return pool;
 }
 
 /** The tenant's driver and executor NodePools. */
 export function tenantNodePools(options: TenantNodePoolOptions): NodePool[] {
   return [tenantNodePool('driver', options), tenantNodePool('executor', options)];
 }
+

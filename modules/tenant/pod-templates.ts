@@ -1,12 +1,12 @@
 /**
  * Placement of a tenant's Spark pods, as EMR on EKS pod templates. One pure module: the tenant
- * stack writes its output to S3, tests exercise it for every option combination, and the job
- * tooling reuses the Spark configuration it exports.
+ * stack writes its output to S3 and tests exercise it for every option combination; the Spark
+ * configuration jobs run with is built in job-defaults.ts.
  *
  * | option                      | driver                                           | executors                                        |
  * |-----------------------------|--------------------------------------------------|--------------------------------------------------|
  * | always                      | driver taint toleration, `spark-role: driver`,   | executor taint toleration, `spark-role: executor`, |
- * |                             | high PriorityClass, `do-not-disrupt`             | low PriorityClass                                |
+ * |                             | high PriorityClass, `do-not-disrupt`             | low PriorityClass, 300 s termination grace       |
  * | driverCapacity              | `capacity-type` = on-demand / spot               | -                                                |
  * | executorCapacity            | -                                                | `capacity-type` = spot / on-demand (any: none)   |
  * | architecture arm64/amd64    | `kubernetes.io/arch` selector                    | same                                             |
@@ -21,7 +21,6 @@
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { stringify } from 'yaml';
 import { validatedJson } from '../k8s/manifest.js';
-import { SPARK_PROMETHEUS_CONF } from '../observability/constants.js';
 import {
   NODE_CLASSES,
   PREFER_GRAVITON,
@@ -82,6 +81,18 @@ export const VERTICAL_AUTOSCALING_MODE = 'Initial';
 
 /** Volume mount paths EMR reserves for itself; pod templates may not mount there. */
 export const EMR_RESERVED_MOUNT_PATHS = ['/mnt', '/tmp', '/home/hadoop', '/var/log/spark', '/var/log/fluentd'] as const;
+
+/**
+ * `terminationGracePeriodSeconds` of executor pods: how long a deleted executor has to
+ * decommission (job-defaults.ts) before the kubelet kills it. Kubernetes' default, 30 s, is too
+ * short to migrate shuffle blocks. 300 s covers the whole EC2 Spot interruption notice (2 minutes,
+ * which Karpenter's interruption queue turns into an immediate drain) and leaves consolidation,
+ * expiry and drift (which have no hard deadline) time for larger migrations. It stays far below
+ * the executor pools' `terminationGracePeriod` (2h by default): Karpenter v1 deletes a pod at
+ * "node timeout - pod terminationGracePeriodSeconds" (NodePool CRD, `terminationGracePeriod`), so
+ * the node deadline never cuts the pod's grace short.
+ */
+export const EXECUTOR_TERMINATION_GRACE_SECONDS = 300;
 
 interface Toleration {
   key: string;
@@ -154,6 +165,7 @@ function sparkPod(role: SparkRole, options: PlacementOptions): Pod {
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     spec: {
       priorityClassName: role === 'driver' ? PRIORITY_CLASSES.sparkDriver : PRIORITY_CLASSES.sparkExecutor,
+      ...(role === 'executor' ? { terminationGracePeriodSeconds: EXECUTOR_TERMINATION_GRACE_SECONDS } : {}),
       nodeSelector: nodeSelectorFor(role, options),
       tolerations: tolerations(role, options),
       ...(affinity ? { affinity } : {}),
@@ -244,29 +256,7 @@ export function localStorageSparkConf(localStorage: LocalStorage, size: string =
   };
 }
 
-/** Graceful decommissioning for executors that may run on Spot: blocks move before the node goes. */
-export const SPOT_DECOMMISSION_CONF: Readonly<Record<string, string>> = {
-  'spark.decommission.enabled': 'true',
-  'spark.storage.decommission.enabled': 'true',
-  'spark.storage.decommission.rddBlocks.enabled': 'true',
-  'spark.storage.decommission.shuffleBlocks.enabled': 'true',
-};
-
 /** The per-job Spark setting that names a job for vertical autoscaling recommendations. */
 export function verticalAutoscalingSignatureConf(signature: string): Record<string, string> {
   return { [`spark.kubernetes.driver.annotation.${VERTICAL_AUTOSCALING.signature}`]: signature };
-}
-
-/**
- * `spark-defaults` a tenant's jobs should run with: pod templates, local storage, Spot handling,
- * and the Prometheus endpoints the platform's PodMonitor scrapes.
- */
-export function sparkDefaults(options: PlacementOptions, templates: { driver: string; executor: string }): Record<string, string> {
-  return {
-    'spark.kubernetes.driver.podTemplateFile': templates.driver,
-    'spark.kubernetes.executor.podTemplateFile': templates.executor,
-    ...SPARK_PROMETHEUS_CONF,
-    ...localStorageSparkConf(options.localStorage),
-    ...(options.executorCapacity === 'on-demand' ? {} : SPOT_DECOMMISSION_CONF),
-  };
 }

@@ -1,13 +1,18 @@
 /**
- * Namespace-as-a-service for one tenant: the namespace and, inside it, the platform-owned quotas,
- * LimitRange and NetworkPolicies (see namespace-objects.ts for what each one does and why).
+ * Namespace-as-a-service for one tenant: the namespace and, inside it, the platform-owned quotas
+ * (compute, forbidden PriorityClasses, concurrent Spark drivers), LimitRange and NetworkPolicies
+ * (see namespace-objects.ts for what each one does and why).
  */
 import { Construct } from 'constructs';
 import { KubernetesObject } from '../k8s/manifest.js';
 import {
   computeQuota,
   containerLimitRange,
+  DEFAULT_MAX_CONCURRENT_JOBS,
+  type ExposedServiceType,
+  type NetworkAllowance,
   priorityClassQuota,
+  sparkDriverQuota,
   TENANT_PRIORITY_CLASSES,
   type TenantQuota,
   tenantNamespace,
@@ -28,6 +33,14 @@ export interface TenantNamespaceProps {
   readonly monitoringNamespace?: string;
   /** PriorityClasses pods of the namespace may name. @default TENANT_PRIORITY_CLASSES */
   readonly allowedPriorityClasses?: readonly string[];
+  /** Pods with the driver PriorityClass at once (quota `spark-drivers`). @default DEFAULT_MAX_CONCURRENT_JOBS */
+  readonly maxConcurrentJobs?: number;
+  /** Service types allowed beyond ClusterIP and ExternalName (namespace labels). @default none */
+  readonly serviceTypes?: readonly ExposedServiceType[];
+  /** Extra egress (platform-owned NetworkPolicy `allow-declared-egress`). @default none */
+  readonly egress?: readonly NetworkAllowance[];
+  /** Extra ingress (platform-owned NetworkPolicy `allow-declared-ingress`). @default none */
+  readonly ingress?: readonly NetworkAllowance[];
 }
 
 export class TenantNamespace extends Construct {
@@ -44,15 +57,19 @@ export class TenantNamespace extends Construct {
         tenant: props.tenant,
         ...(props.podSecurityVersion ? { podSecurityVersion: props.podSecurityVersion } : {}),
         ...(props.description ? { description: props.description } : {}),
+        ...(props.serviceTypes ? { serviceTypes: props.serviceTypes } : {}),
       }),
     });
     const inNamespace = [
       computeQuota(props.tenant, props.quota),
       priorityClassQuota(props.tenant, props.allowedPriorityClasses ?? TENANT_PRIORITY_CLASSES),
+      sparkDriverQuota(props.tenant, props.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS),
       containerLimitRange(props.tenant),
       ...tenantNetworkPolicies({
         tenant: props.tenant,
         podIdentityAgent: props.podIdentityAgent ?? false,
+        ...(props.egress ? { egress: props.egress } : {}),
+        ...(props.ingress ? { ingress: props.ingress } : {}),
         ...(props.monitoringNamespace ? { monitoringNamespace: props.monitoringNamespace } : {}),
       }),
     ];

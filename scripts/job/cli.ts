@@ -1,9 +1,10 @@
 /**
  * `npm run job -- <submit|status|cancel> --tenant <name> ...`: EMR on EKS jobs for a tenant.
  *
- *   submit  (--entry-point s3://.../job.py [--arg A]... | --sql s3://.../report.sql [--hivevar K=V]...)
+ *   submit  (--entry-point s3://.../job.py [--arg A]... | --sql s3://.../report.sql [--hivevar K=V]...
+ *            | --template <job> [--param K=V]...)
  *           [--name N] [--conf k=v]... [--zone AZ] [--min-executors N] [--max-executors N]
- *           [--signature S] [--fallback-storage] [--release-label L] [--client-token T] [--dry-run]
+ *           [--max-attempts N] [--signature S] [--release-label L] [--client-token T] [--dry-run]
  *   status  --id <job-run-id>
  *   cancel  --id <job-run-id>
  *
@@ -13,6 +14,8 @@
  * The tenant's settings come from its tenant file and the environment (the same derivation the
  * tenant stack uses), overlaid with the deployed stack's outputs: `--outputs`, or
  * `terraform output -json` in cdktf.out/stacks/tenant-<name> (needs `terraform init` there).
+ * `--template <job>` starts tenants/<tenant>/jobs/<job>.yaml with its parameters' defaults,
+ * overridden by `--param K=V` (rendered like the EMR job template the stack creates).
  * `--dry-run` prints the StartJobRun request JSON and needs no AWS access.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,12 +25,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../stacks/lib/config-file.js';
 import { loadEnvironment, selectedEnvironmentName } from '../../stacks/lib/environment.js';
-import { loadTenants } from '../../stacks/lib/tenant-config.js';
+import { loadTenantSetWithJobs } from '../../stacks/lib/job-templates.js';
 import { tenantStackName } from '../../stacks/tenant/contract.js';
 import { type ConfigurationOverrides, tenantJobSettings } from '../../stacks/tenant/job-settings.js';
+import { JobTemplateParameterError } from '../../stacks/tenant/job-templates.js';
 import { repositoryRoot } from '../lib/paths.js';
 import { findTerraform } from '../lib/terraform.js';
-import { buildStartJobRunRequest, type JobDriverOptions, JobRequestError, logLocations, type TenantRuntime } from './request.js';
+import { buildStartJobRunRequest, buildTemplateJobRunRequest, type JobDriverOptions, JobRequestError, logLocations, type RunOptions, type TenantRuntime } from './request.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -114,7 +118,9 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
         'min-executors': { type: 'string' },
         'max-executors': { type: 'string' },
         signature: { type: 'string' },
-        'fallback-storage': { type: 'boolean' },
+        'max-attempts': { type: 'string' },
+        template: { type: 'string' },
+        param: { type: 'string', multiple: true },
         'release-label': { type: 'string' },
         'client-token': { type: 'string' },
         'dry-run': { type: 'boolean' },
@@ -124,8 +130,13 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
     if (!values.tenant) throw new UsageError('--tenant: expected a tenant name (a folder under tenants/)');
     const root = values.root ?? repositoryRoot();
     const environment = loadEnvironment(root, values.env ?? selectedEnvironmentName());
-    const tenant = loadTenants(root, environment).find((t) => t.name === values.tenant);
-    if (!tenant) throw new UsageError(`--tenant: expected one of the tenants under tenants/, found ${JSON.stringify(values.tenant)}`);
+    const tenants = loadTenantSetWithJobs(root, environment);
+    const tenant = tenants.tenants.find((t) => t.name === values.tenant);
+    if (!tenant) {
+      const elsewhere = tenants.outside.find((t) => t.name === values.tenant);
+      if (elsewhere) throw new UsageError(`--tenant: ${values.tenant} is not in environment ${environment.name} (${elsewhere.file} lists ${elsewhere.environments.join(', ')})`);
+      throw new UsageError(`--tenant: expected one of the tenants under tenants/, found ${JSON.stringify(values.tenant)}`);
+    }
 
     const derived = tenantJobSettings(environment, tenant);
     const dryRun = command === 'submit' && values['dry-run'] === true;
@@ -146,32 +157,46 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
       configurationOverrides: outputs.configurationOverrides
         ? (JSON.parse(outputs.configurationOverrides) as ConfigurationOverrides)
         : derived.configurationOverrides,
+      retryPolicy: outputs.retryPolicyConfiguration ? (JSON.parse(outputs.retryPolicyConfiguration) as { maxAttempts: number }) : derived.retryPolicy,
     };
 
     if (command === 'submit') {
-      if (Boolean(values['entry-point']) === Boolean(values.sql)) {
-        throw new UsageError('submit: expected exactly one of --entry-point <s3 uri> (spark-submit) or --sql <s3 uri of a .sql file> (spark-sql)');
+      const sources = [values['entry-point'], values.sql, values.template].filter(Boolean).length;
+      if (sources !== 1) {
+        throw new UsageError('submit: expected exactly one of --entry-point <s3 uri> (spark-submit), --sql <s3 uri of a .sql file> (spark-sql) or --template <job> (tenants/<tenant>/jobs/<job>.yaml)');
       }
-      if (values.sql && values.arg) throw new UsageError('--arg: only for --entry-point jobs; pass --hivevar K=V to SQL jobs');
-      if (values['entry-point'] && values.hivevar) throw new UsageError('--hivevar: only for --sql jobs');
-      const driver: JobDriverOptions = values.sql
-        ? { type: 'spark-sql', entryPoint: values.sql, hivevars: keyValues('--hivevar', values.hivevar) }
-        : { type: 'spark-submit', entryPoint: values['entry-point']!, arguments: values.arg ?? [] };
-      const entryName = driver.entryPoint.split('/').pop()!.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '-');
+      if ((values.sql || values.template) && values.arg) throw new UsageError('--arg: only for --entry-point jobs; pass --hivevar K=V to SQL jobs, --param K=V to templates');
+      if ((values['entry-point'] || values.template) && values.hivevar) throw new UsageError('--hivevar: only for --sql jobs');
+      if (!values.template && values.param) throw new UsageError('--param: only for --template jobs');
       const minExecutors = integer('--min-executors', values['min-executors']);
       const maxExecutors = integer('--max-executors', values['max-executors']);
-      const request = buildStartJobRunRequest(runtime, {
-        name: values.name ?? `${tenant.name}-${entryName}`.slice(0, 64),
-        driver,
+      const maxAttempts = integer('--max-attempts', values['max-attempts']);
+      const run = (defaultName: string): RunOptions => ({
+        name: values.name ?? defaultName.slice(0, 64),
         conf: keyValues('--conf', values.conf),
         clientToken: values['client-token'] ?? randomUUID(),
         ...(values['release-label'] ? { releaseLabel: values['release-label'] } : {}),
         ...(values.zone ? { zone: values.zone } : {}),
         ...(minExecutors !== undefined ? { minExecutors } : {}),
         ...(maxExecutors !== undefined ? { maxExecutors } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
         ...(values.signature ? { signature: values.signature } : {}),
-        ...(values['fallback-storage'] ? { fallbackStorage: true } : {}),
       });
+      let request;
+      if (values.template) {
+        const template = tenant.jobTemplates.find((t) => t.name === values.template);
+        if (!template) {
+          const known = tenant.jobTemplates.map((t) => t.name);
+          throw new UsageError(`--template: expected a job of tenants/${tenant.name}/jobs/ (${known.length > 0 ? known.join(', ') : 'it has none'}), found ${JSON.stringify(values.template)}`);
+        }
+        request = buildTemplateJobRunRequest(runtime, template, keyValues('--param', values.param), run(`${tenant.name}-${template.name}`));
+      } else {
+        const driver: JobDriverOptions = values.sql
+          ? { type: 'spark-sql', entryPoint: values.sql, hivevars: keyValues('--hivevar', values.hivevar) }
+          : { type: 'spark-submit', entryPoint: values['entry-point']!, arguments: values.arg ?? [] };
+        const entryName = driver.entryPoint.split('/').pop()!.replace(/\.[^.]+$/, '').replace(/[^\w.-]/g, '-');
+        request = buildStartJobRunRequest(runtime, { ...run(`${tenant.name}-${entryName}`), driver });
+      }
       if (dryRun) {
         io.out(JSON.stringify(request, null, 2));
         return EXIT_OK;
@@ -198,7 +223,7 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
     io.out(`cancel requested for job run ${values.id}`);
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof JobRequestError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof JobRequestError || error instanceof JobTemplateParameterError || error instanceof ConfigError) {
       io.err(`job: ${error.message}`);
       return EXIT_USAGE;
     }

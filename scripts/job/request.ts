@@ -1,63 +1,61 @@
 /**
- * Builds EMR on EKS `StartJobRun` requests for a tenant: the tenant's published settings (pod
- * templates, local storage, Spot decommissioning, Prometheus endpoints, logging) plus the job's
- * own driver, Spark conf, dynamic allocation with shuffle tracking, single-AZ placement of every
- * pod including the job submitter, and the vertical autoscaling signature when the tenant uses it.
+ * Builds EMR on EKS `StartJobRun` requests for a tenant. Everything the platform wants every job
+ * to have (pod templates, job submitter placement, dynamic allocation, decommissioning, event logs,
+ * metastore, metrics, logging, retries) comes from the tenant's published defaults
+ * (`configurationOverrides`, `retryPolicyConfiguration`) unchanged; a request adds only what is
+ * about this one job: its driver, its own Spark conf, a zone for this run, executor bounds, the
+ * vertical autoscaling signature. Job templates are rendered by the same function the tenant stack
+ * uses for its EMR job templates.
  */
 import type { StartJobRunRequest } from '@aws-sdk/client-emr-containers';
+import {
+  CLASSIFICATIONS,
+  classificationProperties,
+  type ConfigurationOverrides,
+  withClassification,
+} from '../../modules/tenant/job-defaults.js';
 import { VERTICAL_AUTOSCALING } from '../../modules/tenant/pod-templates.js';
 import { WELL_KNOWN } from '../../modules/scheduling/spark-pools.js';
-import type { ConfigurationOverrides, TenantJobSettings } from '../../stacks/tenant/job-settings.js';
+import type { JobTemplate } from '../../stacks/lib/job-templates.js';
+import type { TenantJobSettings } from '../../stacks/tenant/job-settings.js';
+import { renderJobTemplate } from '../../stacks/tenant/job-templates.js';
 
 export type JobDriverOptions =
   | { readonly type: 'spark-submit'; readonly entryPoint: string; readonly arguments: readonly string[] }
   | { readonly type: 'spark-sql'; readonly entryPoint: string; readonly hivevars: Readonly<Record<string, string>> };
 
-export interface JobOptions {
+/** What one run may change, for a job given on the command line or from a template. */
+export interface RunOptions {
   /** Job run name (1-64 chars). */
   readonly name: string;
-  readonly driver: JobDriverOptions;
-  /** Extra Spark conf for this job; wins over every default below. */
+  /** Extra Spark conf for this run; wins over every default. */
   readonly conf: Readonly<Record<string, string>>;
-  /** @default the tenant's releaseLabel */
+  /** @default the tenant's (or the template's) releaseLabel */
   readonly releaseLabel?: string;
   /**
-   * Availability Zone for every pod of the job (driver, executors, job submitter). Must equal the
+   * Availability Zone for every pod of this run (driver, executors, job submitter). Must equal the
    * tenant's `spark.zone` when the tenant pins one.
    * @default the tenant's zone; otherwise executors follow their driver's zone
    */
   readonly zone?: string;
-  /** Dynamic allocation bounds. @default 1 and 50 */
+  /** Dynamic allocation bounds of this run. @default the tenant's (or the template's) */
   readonly minExecutors?: number;
   readonly maxExecutors?: number;
   /** Vertical autoscaling signature (tenants with `emr.verticalAutoscaling`). @default the job name */
   readonly signature?: string;
-  /**
-   * Spill blocks of decommissioned Spot executors to S3 when no peer can take them.
-   * @default false
-   */
-  readonly fallbackStorage?: boolean;
+  /** StartJobRun retryPolicy.maxAttempts (1-10). @default the tenant's (or the template's) */
+  readonly maxAttempts?: number;
   /** Idempotency token. */
   readonly clientToken: string;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-export interface TenantRuntime extends Omit<TenantJobSettings, 'configurationOverrides'> {
-  readonly virtualClusterId: string;
-  readonly configurationOverrides: ConfigurationOverrides;
+export interface JobOptions extends RunOptions {
+  readonly driver: JobDriverOptions;
 }
 
-/** Spark settings every job gets: executors scale with the work and keep shuffle data while needed. */
-export function dynamicAllocationConf(min: number, max: number): Record<string, string> {
-  return {
-    'spark.dynamicAllocation.enabled': 'true',
-    // No external shuffle service on Kubernetes: executors holding shuffle data stay until it is unused.
-    'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
-    'spark.dynamicAllocation.minExecutors': String(min),
-    'spark.dynamicAllocation.maxExecutors': String(max),
-    'spark.dynamicAllocation.executorIdleTimeout': '60s',
-    'spark.dynamicAllocation.shuffleTracking.timeout': '600s',
-  };
+export interface TenantRuntime extends TenantJobSettings {
+  readonly virtualClusterId: string;
 }
 
 export class JobRequestError extends Error {
@@ -66,22 +64,32 @@ export class JobRequestError extends Error {
 
 const JOB_NAME = /^[\.\-_/#A-Za-z0-9]{1,64}$/;
 
-function validate(runtime: TenantRuntime, job: JobOptions): void {
-  if (!JOB_NAME.test(job.name)) throw new JobRequestError(`--name: expected 1-64 characters of A-Z a-z 0-9 . _ / # -, found ${JSON.stringify(job.name)}`);
-  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/.test(job.driver.entryPoint)) {
-    throw new JobRequestError(`entry point: expected an S3 URI such as s3://${runtime.bucket}/code/job.py, found ${JSON.stringify(job.driver.entryPoint)}`);
-  }
-  if (job.driver.type === 'spark-sql' && !job.driver.entryPoint.endsWith('.sql')) {
-    throw new JobRequestError(`--sql: expected an S3 URI of a .sql file, found ${JSON.stringify(job.driver.entryPoint)}`);
-  }
+function validateRun(runtime: TenantRuntime, run: RunOptions): void {
+  if (!JOB_NAME.test(run.name)) throw new JobRequestError(`--name: expected 1-64 characters of A-Z a-z 0-9 . _ / # -, found ${JSON.stringify(run.name)}`);
   const tenantZone = runtime.placement.zone;
-  if (job.zone && tenantZone && job.zone !== tenantZone) {
-    throw new JobRequestError(`--zone: expected ${tenantZone} (tenant ${runtime.namespace} pins every job to it), found ${JSON.stringify(job.zone)}`);
+  if (run.zone && tenantZone && run.zone !== tenantZone) {
+    throw new JobRequestError(`--zone: expected ${tenantZone} (tenant ${runtime.namespace} pins every job to it), found ${JSON.stringify(run.zone)}`);
   }
-  const min = job.minExecutors ?? 1;
-  const max = job.maxExecutors ?? 50;
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < 1 || min > max) {
-    throw new JobRequestError(`--min-executors/--max-executors: expected integers with 0 <= min <= max and max >= 1, found ${min} and ${max}`);
+  const { minExecutors: min, maxExecutors: max } = run;
+  for (const [flag, value] of [['--min-executors', min], ['--max-executors', max]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < (flag === '--max-executors' ? 1 : 0))) {
+      throw new JobRequestError(`${flag}: expected a whole number ${flag === '--max-executors' ? '>= 1' : '>= 0'}, found ${value}`);
+    }
+  }
+  if (min !== undefined && max !== undefined && min > max) {
+    throw new JobRequestError(`--min-executors/--max-executors: expected min <= max, found ${min} and ${max}`);
+  }
+  if (run.maxAttempts !== undefined && !(Number.isInteger(run.maxAttempts) && run.maxAttempts >= 1 && run.maxAttempts <= 10)) {
+    throw new JobRequestError(`--max-attempts: expected a whole number from 1 to 10 (StartJobRun retryPolicy), found ${run.maxAttempts}`);
+  }
+}
+
+function validateDriver(runtime: TenantRuntime, driver: JobDriverOptions): void {
+  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/.test(driver.entryPoint)) {
+    throw new JobRequestError(`entry point: expected an S3 URI such as s3://${runtime.bucket}/code/job.py, found ${JSON.stringify(driver.entryPoint)}`);
+  }
+  if (driver.type === 'spark-sql' && !driver.entryPoint.endsWith('.sql')) {
+    throw new JobRequestError(`--sql: expected an S3 URI of a .sql file, found ${JSON.stringify(driver.entryPoint)}`);
   }
 }
 
@@ -95,50 +103,45 @@ function confFlags(conf: Readonly<Record<string, string>>): string {
     .join(' ');
 }
 
-export function buildStartJobRunRequest(runtime: TenantRuntime, job: JobOptions): StartJobRunRequest {
-  validate(runtime, job);
-  const zone = job.zone ?? runtime.placement.zone;
-  const jobConf: Record<string, string> = {
-    ...dynamicAllocationConf(job.minExecutors ?? 1, job.maxExecutors ?? 50),
-    // Driver and executors in one zone: no cross-AZ shuffle traffic or charges.
-    ...(zone ? { [`spark.kubernetes.node.selector.${WELL_KNOWN.zone}`]: zone } : {}),
-    ...(runtime.placement.verticalAutoscaling ? { [`spark.kubernetes.driver.annotation.${VERTICAL_AUTOSCALING.signature}`]: job.signature ?? job.name } : {}),
-    ...(job.fallbackStorage ? { 'spark.storage.decommission.fallbackStorage.path': `s3://${runtime.bucket}/spark-fallback/${job.name}/` } : {}),
-    ...job.conf,
+/** The Spark conf of one run (per-run changes only; the defaults travel in configurationOverrides). */
+function runConf(runtime: TenantRuntime, run: RunOptions): Record<string, string> {
+  return {
+    ...(run.minExecutors !== undefined ? { 'spark.dynamicAllocation.minExecutors': String(run.minExecutors) } : {}),
+    ...(run.minExecutors !== undefined ? { 'spark.dynamicAllocation.initialExecutors': String(run.minExecutors) } : {}),
+    ...(run.maxExecutors !== undefined ? { 'spark.dynamicAllocation.maxExecutors': String(run.maxExecutors) } : {}),
+    // A zone for this run only (the tenant's own zone is already in its pod templates).
+    ...(run.zone && !runtime.placement.zone ? { [`spark.kubernetes.node.selector.${WELL_KNOWN.zone}`]: run.zone } : {}),
+    ...(runtime.placement.verticalAutoscaling ? { [`spark.kubernetes.driver.annotation.${VERTICAL_AUTOSCALING.signature}`]: run.signature ?? run.name } : {}),
+    ...run.conf,
   };
+}
 
+/** The published overrides, with the job submitter moved to this run's zone when it has its own. */
+function runOverrides(overrides: ConfigurationOverrides, runtime: TenantRuntime, run: RunOptions): ConfigurationOverrides {
+  if (!run.zone || runtime.placement.zone) return overrides;
+  const submitter = { ...classificationProperties(overrides, CLASSIFICATIONS.jobSubmitter), [`jobsubmitter.node.selector.${WELL_KNOWN.zone}`]: run.zone };
+  return withClassification(overrides, CLASSIFICATIONS.jobSubmitter, submitter);
+}
+
+function sqlParameters(hivevars: Readonly<Record<string, string>>, conf: Readonly<Record<string, string>>, prefix?: string): string | undefined {
+  const text = [prefix ?? '', ...Object.entries(hivevars).map(([key, value]) => `-hivevar ${key}=${quote(value)}`), confFlags(conf)].filter(Boolean).join(' ');
+  return text || undefined;
+}
+
+export function buildStartJobRunRequest(runtime: TenantRuntime, job: JobOptions): StartJobRunRequest {
+  validateRun(runtime, job);
+  validateDriver(runtime, job.driver);
+  const conf = runConf(runtime, job);
   const jobDriver: StartJobRunRequest['jobDriver'] =
     job.driver.type === 'spark-submit'
       ? {
           sparkSubmitJobDriver: {
             entryPoint: job.driver.entryPoint,
             ...(job.driver.arguments.length > 0 ? { entryPointArguments: [...job.driver.arguments] } : {}),
-            sparkSubmitParameters: confFlags(jobConf),
+            ...(Object.keys(conf).length > 0 ? { sparkSubmitParameters: confFlags(conf) } : {}),
           },
         }
-      : {
-          sparkSqlJobDriver: {
-            entryPoint: job.driver.entryPoint,
-            sparkSqlParameters: [
-              ...Object.entries(job.driver.hivevars).map(([key, value]) => `-hivevar ${key}=${quote(value)}`),
-              confFlags(jobConf),
-            ]
-              .filter(Boolean)
-              .join(' '),
-          },
-        };
-
-  // The job submitter pod is not a Spark pod: it cannot use the driver pool, so it goes on-demand to
-  // the general pool, in the job's zone when there is one.
-  const submitterPlacement: Record<string, string> = {
-    [`jobsubmitter.node.selector.${WELL_KNOWN.capacityType}`]: 'on-demand',
-    ...(zone ? { [`jobsubmitter.node.selector.${WELL_KNOWN.zone}`]: zone } : {}),
-  };
-  const applicationConfiguration = [
-    ...runtime.configurationOverrides.applicationConfiguration.filter((c) => c.classification !== 'emr-job-submitter'),
-    { classification: 'emr-job-submitter', properties: submitterPlacement },
-  ];
-
+      : { sparkSqlJobDriver: { entryPoint: job.driver.entryPoint, ...optional('sparkSqlParameters', sqlParameters(job.driver.hivevars, conf)) } };
   return {
     name: job.name,
     virtualClusterId: runtime.virtualClusterId,
@@ -146,11 +149,48 @@ export function buildStartJobRunRequest(runtime: TenantRuntime, job: JobOptions)
     executionRoleArn: runtime.executionRoleArn,
     releaseLabel: job.releaseLabel ?? runtime.releaseLabel,
     jobDriver,
-    configurationOverrides: {
-      applicationConfiguration,
-      monitoringConfiguration: runtime.configurationOverrides.monitoringConfiguration,
-    },
+    configurationOverrides: runOverrides(runtime.configurationOverrides, runtime, job),
+    retryPolicyConfiguration: { maxAttempts: job.maxAttempts ?? runtime.retryPolicy.maxAttempts },
     tags: { 'spark-platform:tenant': runtime.namespace, ...job.tags },
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+/**
+ * A run of a job template: the template rendered with this run's parameter values (what the EMR
+ * job template holds, with the defaults), then the run's own changes on top.
+ */
+export function buildTemplateJobRunRequest(runtime: TenantRuntime, template: JobTemplate, parameters: Readonly<Record<string, string>>, run: RunOptions): StartJobRunRequest {
+  validateRun(runtime, run);
+  const rendered = renderJobTemplate(runtime, template, parameters);
+  const conf = runConf(runtime, run);
+  const jobDriver: StartJobRunRequest['jobDriver'] =
+    'sparkSubmitJobDriver' in rendered.jobDriver
+      ? {
+          sparkSubmitJobDriver: {
+            ...rendered.jobDriver.sparkSubmitJobDriver,
+            ...(Object.keys(conf).length > 0 ? { sparkSubmitParameters: confFlags(conf) } : {}),
+          },
+        }
+      : {
+          sparkSqlJobDriver: {
+            entryPoint: rendered.jobDriver.sparkSqlJobDriver.entryPoint,
+            ...optional('sparkSqlParameters', sqlParameters({}, conf, rendered.jobDriver.sparkSqlJobDriver.sparkSqlParameters)),
+          },
+        };
+  return {
+    name: run.name,
+    virtualClusterId: runtime.virtualClusterId,
+    clientToken: run.clientToken,
+    executionRoleArn: runtime.executionRoleArn,
+    releaseLabel: run.releaseLabel ?? rendered.releaseLabel,
+    jobDriver,
+    configurationOverrides: runOverrides(rendered.configurationOverrides, runtime, run),
+    retryPolicyConfiguration: { maxAttempts: run.maxAttempts ?? rendered.retryPolicy.maxAttempts },
+    tags: { ...rendered.jobTags, ...run.tags },
   };
 }
 
@@ -160,5 +200,6 @@ export function logLocations(runtime: TenantRuntime, jobRunId: string): string[]
   return [
     `CloudWatch Logs: group ${monitoring.cloudWatchMonitoringConfiguration.logGroupName}, streams ${monitoring.cloudWatchMonitoringConfiguration.logStreamNamePrefix}/${runtime.virtualClusterId}/jobs/${jobRunId}/...`,
     `S3: ${monitoring.s3MonitoringConfiguration.logUri}${runtime.virtualClusterId}/jobs/${jobRunId}/`,
+    `Spark event logs (history): s3://${runtime.bucket}/spark-events/`,
   ];
 }

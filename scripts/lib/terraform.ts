@@ -13,6 +13,12 @@ import { delimiter, join } from 'node:path';
 
 export const MIRROR_ENV = 'TF_PROVIDER_MIRROR';
 
+/**
+ * The oldest Terraform the platform runs on: the observability stacks use ephemeral values and
+ * write-only arguments (1.11); S3-native state locking needs 1.10. The workflows pin a 1.11 release.
+ */
+export const MINIMUM_TERRAFORM_VERSION = '1.11';
+
 /** Where a provider mirror is looked for when `TF_PROVIDER_MIRROR` is unset. */
 const MIRROR_CANDIDATES = ['/opt/tf-plugins', '/usr/share/terraform/plugins', '/usr/local/share/terraform/plugins'];
 
@@ -30,7 +36,7 @@ export function findTerraform(): string {
     const candidate = join(dir, 'terraform');
     if (dir && existsSync(candidate)) return candidate;
   }
-  throw new TerraformUnavailableError('terraform is not on PATH (install Terraform >= 1.10 or set TERRAFORM_BIN)');
+  throw new TerraformUnavailableError(`terraform is not on PATH (install Terraform >= ${MINIMUM_TERRAFORM_VERSION} or set TERRAFORM_BIN)`);
 }
 
 /** Providers (e.g. `hashicorp/aws`) and versions available in a mirror root. */

@@ -3,8 +3,11 @@
 // Plain CommonJS because Nx loads plugins before anything is compiled.
 const { basename, dirname } = require('node:path');
 
-/** Stacks a tenant stack reads state from or needs deployed first. */
-const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'tenancy'];
+/**
+ * Stacks a tenant stack reads state from or needs deployed first (`observability`: the
+ * PrometheusRule CRD of a tenant's cost budget).
+ */
+const TENANT_DEPENDS_ON = ['workspace', 'cluster', 'capacity', 'observability', 'tenancy'];
 
 exports.TENANT_DEPENDS_ON = TENANT_DEPENDS_ON;
 

@@ -137,6 +137,8 @@ export interface TerraformPlan {
   format_version: string;
   terraform_version?: string;
   resource_changes: PlanResourceChange[];
+  /** Root module outputs the plan changes, by name (absent in plans without outputs). */
+  output_changes?: Record<string, { actions: string[] }>;
   errored?: boolean;
   complete?: boolean;
 }
@@ -181,6 +183,7 @@ export function parsePlan(text: string, file: string): TerraformPlan {
     format_version: data.format_version,
     terraform_version: typeof data.terraform_version === 'string' ? data.terraform_version : undefined,
     resource_changes: changes as PlanResourceChange[],
+    ...(isRecord(data.output_changes) ? { output_changes: data.output_changes as Record<string, { actions: string[] }> } : {}),
     errored: data.errored === true,
     complete: data.complete !== false,
   };

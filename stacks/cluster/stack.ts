@@ -1,6 +1,8 @@
 import type { Construct } from 'constructs';
 import { Fn } from 'cdktf';
+import { ClusterAccess, EKS_ACCESS_POLICIES } from '../../modules/eks-cluster/access-entries.js';
 import { EksClusterConstruct } from '../../modules/eks-cluster/cluster.js';
+import { ACCOUNT } from '../account/contract.js';
 import { publishOutputs, readOutputs } from '../lib/contracts.js';
 import type { Environment } from '../lib/environment.js';
 import { PlatformStack } from '../lib/platform-stack.js';
@@ -19,6 +21,7 @@ export class ClusterStack extends PlatformStack {
     this.eks = new EksClusterConstruct(this, 'eks', {
       clusterName: environment.clusterName,
       kubernetesVersion: environment.kubernetesVersion,
+      supportType: environment.supportType,
       region: environment.region,
       accountId: environment.accountId,
       partition: this.partition,
@@ -31,6 +34,27 @@ export class ClusterStack extends PlatformStack {
       systemNodeGroup: environment.systemNodeGroup,
     });
     const { cluster } = this.eks;
+
+    // The CI roles of the account stack: plans read everything (Helm release Secrets included) and
+    // write nothing; deploys administer the cluster. Here, because the cluster did not exist when
+    // the account stack created the roles.
+    if (environment.ci) {
+      const account = readOutputs(this, ACCOUNT);
+      new ClusterAccess(this, 'ci-plan-access', {
+        clusterName: cluster.name,
+        principalArn: account.planRoleArn,
+        principalId: account.planRoleUniqueId,
+        accessPolicy: EKS_ACCESS_POLICIES.adminView,
+        partition: this.partition,
+      });
+      new ClusterAccess(this, 'ci-deploy-access', {
+        clusterName: cluster.name,
+        principalArn: account.deployRoleArn,
+        principalId: account.deployRoleUniqueId,
+        accessPolicy: EKS_ACCESS_POLICIES.clusterAdmin,
+        partition: this.partition,
+      });
+    }
     publishOutputs(this, CLUSTER, {
       clusterName: cluster.name,
       clusterArn: cluster.arn,

@@ -99,6 +99,17 @@ export function problemsFromZod(file: string, raw: unknown, issues: readonly Zod
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A record key failed its own schema (say a Spark property name): name the key, not its value.
+      const key = issue.path.at(-1);
+      problems.push({
+        file,
+        field: formatPath(issue.path),
+        expected: `a key that is ${issue.issues.map((inner) => expectedFor(inner)).join(' and ')}`,
+        found: `key ${describeValue(key)}`,
+      });
+      continue;
+    }
     problems.push({ file, field: formatPath(issue.path), expected: expectedFor(issue), found: describeValue(valueAt(raw, issue.path)) });
   }
   return problems;

@@ -85,7 +85,8 @@ function missingUpstreamChecks(stack: PlatformStack, producer: string, needs: ()
   const needed = () => `[${needs().map((name) => JSON.stringify(name)).join(', ')}]`;
   const missing = () => `sort(setsubtract(${needed()}, keys(self.outputs)))`;
   const listing = new DataAwsS3Objects(stack, `remote-state-${producer}-object`, { bucket: stack.environment.stateBucket, prefix: key, maxKeys: 1 });
-  const fix = `Deploy it first: npx cdktf deploy ${producer}`;
+  // Named alone, cdktf refuses a stack whose own upstream stacks are not named too: they are deployed.
+  const fix = `Deploy it first: npx cdktf deploy ${producer} --ignore-missing-stack-dependencies`;
   return {
     precondition: {
       condition: Token.asString(Fn.contains(listing.keys, key)),

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { supportPhaseFingerprint } from './kubernetes-support.js';
 import { repositoryRoot } from './repository-root.js';
 
 /** The repository root and its compiled output (`<repo>/dist`), whether this runs compiled or from source. */
@@ -46,20 +47,33 @@ export function codeFingerprint(): string {
   return codeFingerprintMemo;
 }
 
-/** Fingerprint of one stack: code, environment name, stack name and the content of its inputs. */
+/**
+ * Fingerprint of one stack: code, environment name, stack name, the content of its inputs, and the
+ * support phase of the configured Kubernetes version on the evaluation date (the EKS-006 guardrail's
+ * verdict changes with the date, not only with the files).
+ */
 export function stackFingerprint(root: string, environmentName: string, stackName: string, inputs: readonly string[]): string {
-  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0${stackName}\0`);
+  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0${stackName}\0${supportPhaseFingerprint(root, environmentName)}\0`);
   for (const input of inputs) hash.update(input).update('\0').update(readFileSync(join(root, input))).update('\0');
   return hash.digest('hex');
 }
 
 /**
  * Fingerprint of every input of a full synth of one environment: the code, the environment file,
- * and every tenant folder's file. Equal snapshots mean the previous full synth's output (and its
+ * every tenant folder's file, and the support phase of the Kubernetes version on the evaluation date. Equal snapshots mean the previous full synth's output (and its
  * validation verdict) still holds, so `npm run synth` can stop before loading any stack code.
  */
+function hashFolder(hash: ReturnType<typeof createHash>, folder: string, label: string): void {
+  for (const file of readdirSync(folder).sort()) {
+    const path = join(folder, file);
+    hash.update(`\0${label}/${file}\0`);
+    if (statSync(path).isFile()) hash.update(readFileSync(path));
+    else if (statSync(path).isDirectory()) hashFolder(hash, path, `${label}/${file}`);
+  }
+}
+
 export function inputSnapshot(root: string, environmentName: string): string {
-  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0`);
+  const hash = createHash('sha256').update(codeFingerprint()).update(`\0${environmentName}\0${supportPhaseFingerprint(root, environmentName)}\0`);
   const environmentFile = join(root, 'environments', `${environmentName}.yaml`);
   hash.update(existsSync(environmentFile) ? readFileSync(environmentFile) : '(missing)');
   const tenants = join(root, 'tenants');
@@ -67,12 +81,9 @@ export function inputSnapshot(root: string, environmentName: string): string {
     for (const entry of readdirSync(tenants).sort()) {
       const folder = join(tenants, entry);
       if (!statSync(folder).isDirectory()) continue;
-      // Every file of a tenant folder counts: a stray `tenant.yml` is an error the loader reports.
-      for (const file of readdirSync(folder).sort()) {
-        const path = join(folder, file);
-        hash.update(`\0${entry}/${file}\0`);
-        if (statSync(path).isFile()) hash.update(readFileSync(path));
-      }
+      // Every file of a tenant folder counts, job templates in jobs/ included: a stray `tenant.yml`
+      // is an error the loader reports.
+      hashFolder(hash, folder, entry);
     }
   }
   return hash.digest('hex');

@@ -12,6 +12,7 @@ import { evaluateStack, formatFinding, type GuardrailFinding, type StackGuardrai
 import { ALL_RULES } from '../../modules/guardrails/rules.js';
 import { suppressionsOf } from '../../modules/guardrails/suppressions.js';
 import type { TerraformJson } from '../../modules/guardrails/terraform.js';
+import { evaluationDate } from './kubernetes-support.js';
 
 /** What the guardrails need from a stack (PlatformStack implements it). */
 export interface GuardedStack extends IConstruct {
@@ -32,6 +33,7 @@ export function checkStack(stack: GuardedStack): StackGuardrailResult {
     stackName: stack.stackName,
     environmentName: stack.environment.name,
     suppressions: suppressionsOf(stack),
+    today: evaluationDate(),
   });
   if (result.violations.length > 0) stack.discardGuardrailTerraform();
   const root = stack.node.root;

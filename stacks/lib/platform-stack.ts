@@ -14,11 +14,46 @@ import { type GuardedStack, guardrailValidation } from './guardrails.js';
 
 export interface PlatformStackProps {
   readonly environment: Environment;
+  /**
+   * Extra default tags of the stack's AWS provider (tenant stacks add `platform:tenant`).
+   * @default none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The key prefix of every state of an environment (`<env>/`). */
+export function stateKeyPrefix(environment: Environment): string {
+  return `${environment.name}/`;
 }
 
 /** The state key of a stack, shared by the backend and by every remote-state reader. */
 export function stateKey(environment: Environment, stackName: string): string {
-  return `${environment.name}/${stackName}.tfstate`;
+  return `${stateKeyPrefix(environment)}${stackName}.tfstate`;
+}
+
+/**
+ * The layer of each platform stack, tagged `platform:layer` on its AWS resources (cost by layer in
+ * Cost Explorer and the CUR export). Same names as the `layer:<layer>` tag of the stack's Nx
+ * project (a test keeps them equal); tenant stacks are layer `tenant`.
+ */
+export const STACK_LAYERS: Readonly<Record<string, string>> = {
+  bootstrap: 'state',
+  account: 'account',
+  network: 'network',
+  cluster: 'cluster',
+  'karpenter-infra': 'compute',
+  karpenter: 'compute',
+  capacity: 'compute',
+  'observability-infra': 'observability',
+  observability: 'observability',
+  'observability-config': 'observability',
+  tenancy: 'cluster-services',
+  cost: 'cost',
+};
+
+/** `platform:layer` of a stack: its STACK_LAYERS entry, `tenant` for tenant stacks, else the stack name. */
+export function stackLayer(stackName: string): string {
+  return stackName.startsWith('tenant-') ? 'tenant' : (STACK_LAYERS[stackName] ?? stackName);
 }
 
 /**
@@ -47,13 +82,15 @@ export function stateBackendConfig(environment: Environment, stackName: string) 
 }
 
 /** Tags on every AWS resource of a stack (through the provider's default_tags). */
-export function platformTags(environment: Environment, stackName: string): Record<string, string> {
+export function platformTags(environment: Environment, stackName: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   return {
     'platform:environment': environment.name,
     'platform:stack': stackName,
+    'platform:layer': stackLayer(stackName),
     'platform:managed-by': 'cdktf',
     'platform:cluster': environment.clusterName,
     ...environment.tags,
+    ...extra,
   };
 }
 
@@ -61,6 +98,7 @@ export class PlatformStack extends TerraformStack implements GuardedStack {
   readonly environment: Environment;
   readonly stackName: string;
   readonly awsProvider: AwsProvider;
+  private readonly defaultTags: Record<string, string>;
   /** Terraform JSON the guardrails computed, reused by the synthesizer's next toTerraform(). */
   private guardrailTerraform: ReturnType<TerraformStack['toTerraform']> | undefined;
 
@@ -76,10 +114,11 @@ export class PlatformStack extends TerraformStack implements GuardedStack {
     // cdktf 0.21's S3Backend has no useLockfile; S3-native locking needs Terraform >= 1.10.
     backend.addOverride('use_lockfile', true);
 
+    this.defaultTags = platformTags(environment, stackName, props.tags);
     this.awsProvider = new AwsProvider(this, 'aws', {
       region: environment.region,
       allowedAccountIds: [environment.accountId],
-      defaultTags: [{ tags: platformTags(environment, stackName) }],
+      defaultTags: [{ tags: this.defaultTags }],
     });
 
     // Policy guardrails (modules/guardrails): synth fails with one line per violation.
@@ -110,6 +149,19 @@ export class PlatformStack extends TerraformStack implements GuardedStack {
   override toHclTerraform(): ReturnType<TerraformStack['toHclTerraform']> {
     this.guardrailTerraform = undefined;
     return super.toHclTerraform();
+  }
+
+  /**
+   * An aliased AWS provider for another region (APIs that live in one region only, such as Data
+   * Exports in us-east-1), with the same account pin and default tags as the stack's provider.
+   */
+  awsProviderIn(region: string, alias: string): AwsProvider {
+    return new AwsProvider(this, `aws-${alias}`, {
+      alias,
+      region,
+      allowedAccountIds: [this.environment.accountId],
+      defaultTags: [{ tags: this.defaultTags }],
+    });
   }
 
   /** ARN partition-aware prefix for building exact ARNs at synth time. */

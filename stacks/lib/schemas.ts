@@ -1,6 +1,7 @@
 /** The JSON Schemas generated from the zod schemas of the configuration files. */
 import { z } from 'zod';
 import { EnvironmentSchema } from './environment.js';
+import { JobTemplateSchema } from './job-templates.js';
 import { TenantSchema } from './tenant-config.js';
 
 export interface ConfigSchema {
@@ -13,6 +14,7 @@ export interface ConfigSchema {
 export const CONFIG_SCHEMAS: readonly ConfigSchema[] = [
   { path: 'environments/environment.schema.json', title: 'Spark platform environment', schema: EnvironmentSchema },
   { path: 'tenants/tenant.schema.json', title: 'Spark platform tenant', schema: TenantSchema },
+  { path: 'tenants/job.schema.json', title: 'Spark platform tenant job template', schema: JobTemplateSchema },
 ];
 
 export function jsonSchemaText(entry: ConfigSchema): string {

@@ -12,8 +12,12 @@ import { join } from 'node:path';
 import { stackDefinitions, type StackDefinition } from '../registry.js';
 import { ConfigError } from './config-file.js';
 import { loadEnvironment, type Environment } from './environment.js';
+import { loadTenantSetWithJobs } from './job-templates.js';
+import type { TenantSet } from './tenant-config.js';
+import { tenantStackName } from '../tenant/contract.js';
 import { type GuardrailReport, guardrailReport, GuardrailViolationError, resultsFor, stackReport } from './guardrails.js';
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
+import { evaluationDate } from './kubernetes-support.js';
 import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, readJson, stackFingerprint } from './fingerprint.js';
 import { remoteStateDependencies } from './contracts.js';
 import type { PlatformStack } from './platform-stack.js';
@@ -44,6 +48,21 @@ export interface SynthResult {
   readonly all: readonly StackDefinition[];
   /** Guardrail results of the synthesized stacks (all passed; suppressions listed). */
   readonly guardrails: readonly StackGuardrailResult[];
+  /** Tenant stacks whose tenant file names other environments only: no stack in this one. */
+  readonly notInEnvironment: readonly NotInEnvironment[];
+  /** Requested stacks (`stacks`) that are such tenant stacks: nothing to synthesize, not an error. */
+  readonly skipped: readonly NotInEnvironment[];
+}
+
+/** A tenant stack that does not exist in the environment (recorded in platform.json). */
+export interface NotInEnvironment {
+  readonly stack: string;
+  readonly file: string;
+  readonly environments: readonly string[];
+}
+
+function notInEnvironment(outside: TenantSet['outside']): NotInEnvironment[] {
+  return outside.map((t) => ({ stack: tenantStackName(t.name), file: t.file, environments: t.environments }));
 }
 
 /** Guardrail report file, next to manifest.json. */
@@ -97,9 +116,16 @@ interface Manifest {
 
 export function synthesize(options: SynthOptions): SynthResult {
   const outdir = options.outdir ?? join(options.root, 'cdktf.out');
+  // A bad PLATFORM_TODAY is a configuration error, reported before anything is built.
+  evaluationDate();
   const environment = loadEnvironment(options.root, options.environmentName);
-  const all = stackDefinitions(options.root, environment);
-  const requested = options.stacks ?? [];
+  const tenantSet = loadTenantSetWithJobs(options.root, environment);
+  const all = stackDefinitions(options.root, environment, tenantSet.tenants);
+  const outside = notInEnvironment(tenantSet.outside);
+  // A tenant project exists in every environment (Nx infers it from the folder): synthesizing it
+  // where its file does not put it is a no-op, so `nx run-many -t synth` works in each environment.
+  const skipped = outside.filter((t) => options.stacks?.includes(t.stack));
+  const requested = (options.stacks ?? []).filter((name) => !skipped.some((t) => t.stack === name));
   const unknown = requested.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -111,8 +137,10 @@ export function synthesize(options: SynthOptions): SynthResult {
       })),
     );
   }
-  const selected = requested.length === 0 ? all : all.filter((s) => requested.includes(s.name));
-  const full = requested.length === 0;
+  // Only such tenant stacks requested: nothing is built, but platform.json is published for this
+  // environment, so the diff/deploy targets that follow know the stack is not here.
+  const full = (options.stacks ?? []).length === 0;
+  const selected = full ? all : all.filter((s) => requested.includes(s.name));
   // Deploy-order dependencies of every stack, from their Nx projects (the one declaration).
   const dependencies = dependencyGraph(all);
 
@@ -185,7 +213,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       writeFileAtomically(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
       writeFileSync(
         join(outdir, 'platform.json'),
-        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })) }, null, 2)}\n`,
+        `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), notInEnvironment: outside }, null, 2)}\n`,
       );
       writeGuardrailReport(outdir, environment.name, all, guardrails, rebuildsAll);
       // Re-read under the lock: a parallel `synth --stack` (nx run-many) may have published since.
@@ -208,7 +236,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     // Nothing was published: leave no empty output directory behind either.
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
-  return { environment, outdir, synthesized: building, upToDate, all, guardrails };
+  return { environment, outdir, synthesized: building, upToDate, all, guardrails, notInEnvironment: outside, skipped };
 }
 
 /** Readers (the cdktf CLI, a parallel deploy) never see a half-written file. */

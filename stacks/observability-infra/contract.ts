@@ -10,6 +10,8 @@ export const OBSERVABILITY_INFRA = defineContract({
     ampWorkspaceArn: 'string',
     ampRemoteWriteUrl: 'string',
     prometheusRoleArn: 'string',
+    spotDataFeedBucket: 'string',
+    openCostRoleArn: 'string',
   },
   descriptions: {
     platformLogGroupName: 'CloudWatch log group of the container logs of platform (non-tenant) namespaces',
@@ -18,5 +20,7 @@ export const OBSERVABILITY_INFRA = defineContract({
     ampWorkspaceArn: 'Amazon Managed Service for Prometheus workspace ARN (empty when observability.ampRemoteWrite is off)',
     ampRemoteWriteUrl: 'AMP remote write URL (empty when observability.ampRemoteWrite is off)',
     prometheusRoleArn: 'IAM role of the Prometheus server for AMP remote write (empty when off)',
+    spotDataFeedBucket: 'Bucket of the EC2 Spot Instance data feed OpenCost reads (empty when cost.spotDataFeed is off)',
+    openCostRoleArn: 'IAM role of OpenCost (EKS Pod Identity) reading the Spot data feed (empty when cost.spotDataFeed is off)',
   },
 });

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import { DEFAULT_STORAGE_CLASS } from '../../modules/storage/storage-classes.js';
+import { SPOT_DATA_FEED_PREFIX, spotDataFeedBucketName } from '../../modules/cost/names.js';
 import { ObservabilityReleases } from '../../modules/observability/releases.js';
 import { readOutputs } from '../lib/contracts.js';
 import type { Environment } from '../lib/environment.js';
@@ -10,8 +11,8 @@ import { OBSERVABILITY_TERRAFORM_VERSION } from '../observability-infra/stack.js
 
 /**
  * Layer 4b: the observability charts on the system nodes: kube-prometheus-stack (Prometheus on a
- * gp3 volume, Alertmanager, Grafana, kube-state-metrics, node-exporter), the Vertical Pod
- * Autoscaler and Fluent Bit. Its Prometheus Operator CRDs are in this state so that
+ * gp3 volume, Alertmanager, Grafana, kube-state-metrics, node-exporter), OpenCost, the Vertical
+ * Pod Autoscaler and Fluent Bit. Its Prometheus Operator CRDs are in this state so that
  * `observability-config`, which holds monitors and rules, is planned only after they exist.
  */
 export class ObservabilityStack extends PlatformStack {
@@ -34,6 +35,17 @@ export class ObservabilityStack extends PlatformStack {
       grafanaAdminSecretArn: infra.grafanaAdminSecretArn,
       grafanaAdminPasswordVersion: settings.grafanaAdminPasswordVersion,
       ...(settings.ampRemoteWrite ? { ampRemoteWrite: { url: infra.ampRemoteWriteUrl, region: environment.region } } : {}),
+      ...(environment.cost.spotDataFeed
+        ? {
+            openCostSpotDataFeed: {
+              // The bucket observability-infra creates (same derivation, a literal in the values).
+              bucket: spotDataFeedBucketName({ clusterName: environment.clusterName, accountId: environment.accountId, region: environment.region }),
+              region: environment.region,
+              prefix: SPOT_DATA_FEED_PREFIX,
+              accountId: environment.accountId,
+            },
+          }
+        : {}),
     });
   }
 }

@@ -24,6 +24,9 @@ export const TENANT_OUTPUTS = {
   executorPodTemplateUri: 'string',
   submitterPolicyArn: 'string',
   configurationOverrides: 'string',
+  retryPolicyConfiguration: 'string',
+  jobTemplateIds: 'string',
+  notificationTopicArn: 'string',
 } as const;
 
 /** What a `tenant-<name>` stack publishes: everything job submission needs. */
@@ -43,7 +46,11 @@ export function tenantContract(tenant: string): StackContract<typeof TENANT_OUTP
       driverPodTemplateUri: 'S3 URI of the driver pod template (spark.kubernetes.driver.podTemplateFile)',
       executorPodTemplateUri: 'S3 URI of the executor pod template (spark.kubernetes.executor.podTemplateFile)',
       submitterPolicyArn: "Managed policy to attach to the owners' roles to submit and follow jobs",
-      configurationOverrides: 'JSON for start-job-run --configuration-overrides: spark-defaults and monitoring of this tenant',
+      configurationOverrides:
+        'JSON for start-job-run --configuration-overrides: pod templates, job submitter placement, dynamic allocation, decommissioning, event logs, metastore and monitoring of this tenant',
+      retryPolicyConfiguration: 'JSON for start-job-run --retry-policy-configuration: the tenant default maxAttempts',
+      jobTemplateIds: 'JSON object job name -> EMR job template id (start-job-run --job-template-id)',
+      notificationTopicArn: 'SNS topic of job-run notifications (empty without notifications in the tenant file)',
     },
   });
 }

@@ -1,16 +1,19 @@
 /**
  * What a tenant's jobs run with, derived from the tenant file and the environment alone: the
- * deterministic names the tenant stack creates (bucket, role, log group, pod template URIs) and
- * the `configurationOverrides` it publishes. The stack and the job CLI share this, so a dry-run
- * request matches what a deployed stack outputs.
+ * deterministic names the tenant stack creates (bucket, role, log group, pod template URIs), the
+ * `configurationOverrides` it publishes, and its job templates. The stack and the job CLI share
+ * this, so a dry-run request matches what a deployed stack outputs.
  */
 import { partitionOf } from '../../modules/iam/policy.js';
 import { tenantLogGroupName } from '../../modules/observability/log-groups.js';
+import { type ConfigurationOverrides, type JobDefaults, tenantJobDefaults, toConfigurationOverrides } from '../../modules/tenant/job-defaults.js';
 import { jobExecutionRoleName, tenantBucketName, type TenantNameScope } from '../../modules/tenant/naming.js';
-import { type PlacementOptions, sparkDefaults } from '../../modules/tenant/pod-templates.js';
+import type { PlacementOptions } from '../../modules/tenant/pod-templates.js';
 import { POD_TEMPLATE_PREFIX } from '../../modules/emr-on-eks/policies.js';
 import type { Environment } from '../lib/environment.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
+
+export type { ConfigurationOverrides } from '../../modules/tenant/job-defaults.js';
 
 /** Where the platform writes a tenant's pod templates in its bucket. */
 export const POD_TEMPLATE_KEYS = {
@@ -24,15 +27,6 @@ export const LOG_PREFIX = 'logs/';
 /** CloudWatch stream prefix of EMR job logs in the tenant log group. */
 export const JOB_LOG_STREAM_PREFIX = 'jobs';
 
-export interface ConfigurationOverrides {
-  readonly applicationConfiguration: { classification: string; properties: Record<string, string> }[];
-  readonly monitoringConfiguration: {
-    persistentAppUI: 'ENABLED' | 'DISABLED';
-    cloudWatchMonitoringConfiguration: { logGroupName: string; logStreamNamePrefix: string };
-    s3MonitoringConfiguration: { logUri: string };
-  };
-}
-
 export interface TenantJobSettings {
   readonly namespace: string;
   readonly bucket: string;
@@ -43,7 +37,12 @@ export interface TenantJobSettings {
   readonly logUri: string;
   readonly driverPodTemplateUri: string;
   readonly executorPodTemplateUri: string;
+  /** The structured defaults (classification -> properties), before serialization. */
+  readonly jobDefaults: JobDefaults;
+  /** `jobDefaults` as StartJobRun `configurationOverrides` (published as JSON by the stack). */
   readonly configurationOverrides: ConfigurationOverrides;
+  /** StartJobRun `retryPolicy` of jobs that set none. */
+  readonly retryPolicy: { readonly maxAttempts: number };
   readonly placement: PlacementOptions;
 }
 
@@ -70,6 +69,16 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
   const placement = placementOf(tenant);
   const driverPodTemplateUri = uri(POD_TEMPLATE_KEYS.driver);
   const executorPodTemplateUri = uri(POD_TEMPLATE_KEYS.executor);
+  const jobDefaults = tenantJobDefaults({
+    placement,
+    bucket,
+    podTemplateUris: { driver: driverPodTemplateUri, executor: executorPodTemplateUri },
+    logGroupName: logGroup,
+    logStreamPrefix: JOB_LOG_STREAM_PREFIX,
+    logUri: uri(LOG_PREFIX),
+    executors: tenant.jobDefaults.executors,
+    glueCatalog: tenant.data.glueDatabases.length > 0,
+  });
   return {
     namespace: tenant.name,
     bucket,
@@ -81,15 +90,8 @@ export function tenantJobSettings(environment: Environment, tenant: TenantConfig
     driverPodTemplateUri,
     executorPodTemplateUri,
     placement,
-    configurationOverrides: {
-      applicationConfiguration: [
-        { classification: 'spark-defaults', properties: sparkDefaults(placement, { driver: driverPodTemplateUri, executor: executorPodTemplateUri }) },
-      ],
-      monitoringConfiguration: {
-        persistentAppUI: 'ENABLED',
-        cloudWatchMonitoringConfiguration: { logGroupName: logGroup, logStreamNamePrefix: JOB_LOG_STREAM_PREFIX },
-        s3MonitoringConfiguration: { logUri: uri(LOG_PREFIX) },
-      },
-    },
+    jobDefaults,
+    configurationOverrides: toConfigurationOverrides(jobDefaults),
+    retryPolicy: { maxAttempts: tenant.jobDefaults.maxAttempts },
   };
 }

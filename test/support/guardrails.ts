@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateStack, formatFinding, type StackGuardrailResult } from '../../modules/guardrails/engine.js';
 import type { Suppression } from '../../modules/guardrails/suppressions.js';
+import { TEST_TODAY } from './isolation.mjs';
 import { SOURCE_ROOT } from './repo.js';
 
 type Body = Record<string, unknown>;
@@ -17,6 +18,8 @@ export interface FixtureOptions {
   /** Replaces the default aws provider block (which has the platform default tags). */
   readonly providers?: Record<string, Body[]>;
   readonly suppressions?: readonly Suppression[];
+  /** Date rules about support dates compare with. @default TEST_TODAY */
+  readonly today?: string;
 }
 
 /** A stack's Terraform JSON: the given resources plus an aws provider with the platform default tags. */
@@ -35,6 +38,7 @@ export function evaluate(resources: Resources, options: FixtureOptions = {}): St
     stackName: options.stack ?? 'test',
     environmentName: options.environment ?? 'prod',
     suppressions: options.suppressions ?? [],
+    today: options.today ?? TEST_TODAY,
   });
 }
 
