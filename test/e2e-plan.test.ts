@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, expect, it } from '@jest/globals';
 import { EmulatorUnavailableError, findMotoPython, MOTO_INSTALL_HINT } from '../scripts/e2e/emulator.js';
+import { jobRunRules, jobRunSampleEvents } from '../scripts/e2e/event-patterns.js';
 import { KNOWN_DIFFS, MISSING_APIS } from '../scripts/e2e/gaps.js';
 import {
   dependencyOrder,
@@ -84,7 +85,10 @@ describe('e2e: checks and orders', () => {
     expect(remoteStateReads(tenant as never, 'dev')).toEqual([
       { upstream: 'cluster', outputs: ['clusterArn', 'clusterCertificateAuthority', 'clusterEndpoint', 'clusterName'] },
     ]);
-    expect(remoteStateReads(cluster as never, 'dev')).toEqual([{ upstream: 'network', outputs: ['nodeSubnetIds', 'podSubnetIds'] }]);
+    expect(remoteStateReads(cluster as never, 'dev')).toEqual([
+      { upstream: 'account', outputs: ['deployRoleArn', 'deployRoleUniqueId', 'planRoleArn', 'planRoleUniqueId'] },
+      { upstream: 'network', outputs: ['nodeSubnetIds', 'podSubnetIds'] },
+    ]);
     expect(remoteStateReads(synthStack('network') as never, 'dev')).toEqual([]);
   });
 
@@ -135,7 +139,7 @@ describe('e2e: checks and orders', () => {
     const match = /^e2e: 2 stacks deployed \(120 resources\), (\d+) skipped \(emulator lacks: (.+)\), remote-state reads only for 1 in-cluster stacks and (\d+) in-cluster resources of 1 mixed stacks, re-plan clean, destroyed \(kept by prevent_destroy, per runbook: bootstrap\), 7m11s$/.exec(line);
     assert.ok(match, line);
     assert.equal(Number(match[1]), deployed[0]!.dropped.length + deployed[1]!.dropped.length);
-    assert.equal(match[2], 'aws_ec2_tag, 2 aws_eks_access_entry, 2 aws_eks_access_policy_association, 6 aws_eks_addon, 3 aws_eks_pod_identity_association');
+    assert.equal(match[2], 'aws_ec2_tag, 4 aws_eks_access_entry, 4 aws_eks_access_policy_association, 6 aws_eks_addon, 3 aws_eks_pod_identity_association');
     assert.equal(Number(match[3]), deployed[1]!.inClusterResources);
     const tolerated = replanChanges(
       { resource_changes: [{ address: 'aws_eks_cluster.c', type: 'aws_eks_cluster', change: { actions: ['update'], before: { access_config: [] }, after: { access_config: [{}] } } }], output_changes: { arn: { actions: ['update'], after_unknown: true } } },
@@ -143,6 +147,35 @@ describe('e2e: checks and orders', () => {
     ).map((c) => ({ ...c, address: `cluster/${c.address}` }));
     const diffs = summaryLine({ deployed, resources: 1, inCluster: [], tolerated, kept: [], seconds: 59 });
     assert.match(diffs, /re-plan clean but 1 known emulator diffs \(cluster\/aws_eks_cluster\) and 1 changes following them, destroyed, 0m59s$/);
+  });
+});
+
+describe('e2e: job-run notification rules, for events:TestEventPattern', () => {
+  it('are found by their pattern (EMR on EKS job-run state changes), in tenants that ask for notifications only', () => {
+    const rules = jobRunRules('tenant-risk-models', tenant);
+    expect(rules.map((r) => r.name)).toEqual(['spark-dev-risk-models-job-runs']);
+    assert.match(rules[0]!.address, /^tenant-risk-models\/aws_cloudwatch_event_rule\./);
+    expect(jobRunRules('tenant-analytics', synthStack('tenant-analytics'))).toEqual([]);
+    expect(jobRunRules('x', { resource: { aws_cloudwatch_event_rule: { r: { name: 'other', event_pattern: '{"source":["aws.ec2"]}' } } } })).toEqual([]);
+  });
+
+  it('are checked against every state: those named must match, the others, another virtual cluster and another source must not', () => {
+    const pattern = { source: ['aws.emr-containers'], 'detail-type': ['EMR Job Run State Change'], detail: { virtualClusterId: ['vc0risk0000000000000000001'], state: ['FAILED', 'CANCELLED'] } };
+    const samples = jobRunSampleEvents(pattern, { accountId: '111122223333', region: 'us-west-2' });
+    expect(samples.filter((s) => s.shouldMatch).map((s) => s.label)).toEqual(['FAILED of its virtual cluster', 'CANCELLED of its virtual cluster']);
+    expect(samples.filter((s) => !s.shouldMatch).map((s) => s.label)).toEqual([
+      'PENDING of its virtual cluster',
+      'SUBMITTED of its virtual cluster',
+      'RUNNING of its virtual cluster',
+      'CANCEL_PENDING of its virtual cluster',
+      'COMPLETED of its virtual cluster',
+      'FAILED of another virtual cluster',
+      'FAILED from source aws.emr',
+    ]);
+    const other = samples.find((s) => s.label === 'FAILED of another virtual cluster')!.event as { detail: { virtualClusterId: string } };
+    assert.notEqual(other.detail.virtualClusterId, 'vc0risk0000000000000000001');
+    for (const { event } of samples) expect(Object.keys(event).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+    assert.throws(() => jobRunSampleEvents({ source: ['aws.emr-containers'] }, { accountId: '1', region: 'r' }), /not a job-run pattern/);
   });
 });
 

@@ -19,6 +19,12 @@ export const MISSING_APIS: readonly MissingApi[] = [
   { type: 'aws_eks_access_policy_association', reason: 'no EKS access policy association API (AssociateAccessPolicy: 404)' },
   { type: 'aws_eks_pod_identity_association', reason: 'no EKS Pod Identity API (CreatePodIdentityAssociation: 404)' },
   {
+    type: 'aws_spot_datafeed_subscription',
+    reason: 'no EC2 Spot data feed API (CreateSpotDatafeedSubscription: NotImplemented); the feed bucket, its policy and the OpenCost role are deployed',
+  },
+  { type: 'aws_bcmdataexports_export', reason: 'no Billing and Cost Management Data Exports API (bcm-data-exports; cost.dataExport)' },
+  { type: 'aws_ce_cost_allocation_tag', reason: 'no Cost Explorer cost allocation tag API (UpdateCostAllocationTagsStatus; cost.activateAllocationTags)' },
+  {
     type: 'aws_ec2_tag',
     whenConfigContains: 'cluster_security_group_id',
     reason: 'the emulated EKS cluster has no cluster security group (vpc_config.cluster_security_group_id is empty), so there is nothing to tag',
