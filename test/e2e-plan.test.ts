@@ -72,7 +72,28 @@ describe('e2e: the deployed copy', () => {
     assert.ok(prepared.inClusterResources > 0);
     assert.ok(!JSON.stringify(config).includes('kubernetes_'), 'no kubernetes resource or provider left');
     assert.ok(config.resource!.aws_emrcontainers_virtual_cluster && config.resource!.aws_s3_bucket && config.data!.terraform_remote_state && config.data!.aws_s3_objects);
-    expect([...new Set(prepared.dropped.map((d) => d.type))].sort()).toEqual(['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association']);
+    expect([...new Set(prepared.dropped.map((d) => d.type))].sort()).toEqual([
+      'aws_eks_access_entry',
+      'aws_eks_access_policy_association',
+      'aws_eks_pod_identity_association',
+      'aws_emrcontainers_job_template',
+      'aws_iam_policy',
+    ]);
+    // The submitter policy names the job templates' ARNs: it goes with them, saying why.
+    const policy = prepared.dropped.find((d) => d.type === 'aws_iam_policy')!;
+    // Outputs naming them go too, from the configuration and from cdktf's output metadata (the CLI
+    // fails rendering a mapped output that does not exist).
+    expect(prepared.droppedOutputs.map((d) => d.address).sort()).toEqual(['output.jobTemplateIds', 'output.submitterPolicyArn']);
+    // The metadata as cdktf writes it into cdk.tf.json (Testing.synth leaves it out).
+    const outputs = Object.fromEntries(Object.keys(tenant.output!).map((name) => [`output-${name}`, name]));
+    const withMetadata = { ...tenant, '//': { metadata: { stackName: 'tenant-risk-models' }, outputs: { 'tenant-risk-models': outputs } } };
+    const mapped = (prepareStack({ name: 'tenant-risk-models', awsOnly: false }, withMetadata).config as { '//': { outputs: Record<string, Record<string, string>> } })['//'].outputs;
+    expect(Object.values(mapped['tenant-risk-models']!).sort()).toEqual(Object.keys(config.output!).sort());
+    for (const name of ['jobTemplateIds', 'submitterPolicyArn']) {
+      assert.ok(!(name in config.output!) && !Object.values(mapped['tenant-risk-models']!).includes(name), name);
+      assert.ok(Object.values(outputs).includes(name), `(control) ${name} is mapped in the synthesized stack`);
+    }
+    assert.match(policy.reason, /^references aws_emrcontainers_job_template\..+, which is left out$/);
   });
 
   it('keeps the emulator gaps as data: every entry has a reason', () => {
@@ -139,7 +160,7 @@ describe('e2e: checks and orders', () => {
     const match = /^e2e: 2 stacks deployed \(120 resources\), (\d+) skipped \(emulator lacks: (.+)\), remote-state reads only for 1 in-cluster stacks and (\d+) in-cluster resources of 1 mixed stacks, re-plan clean, destroyed \(kept by prevent_destroy, per runbook: bootstrap\), 7m11s$/.exec(line);
     assert.ok(match, line);
     assert.equal(Number(match[1]), deployed[0]!.dropped.length + deployed[1]!.dropped.length);
-    assert.equal(match[2], 'aws_ec2_tag, 4 aws_eks_access_entry, 4 aws_eks_access_policy_association, 6 aws_eks_addon, 3 aws_eks_pod_identity_association');
+    assert.equal(match[2], 'aws_ec2_tag, 4 aws_eks_access_entry, 4 aws_eks_access_policy_association, 6 aws_eks_addon, 3 aws_eks_pod_identity_association, aws_emrcontainers_job_template, aws_iam_policy');
     assert.equal(Number(match[3]), deployed[1]!.inClusterResources);
     const tolerated = replanChanges(
       { resource_changes: [{ address: 'aws_eks_cluster.c', type: 'aws_eks_cluster', change: { actions: ['update'], before: { access_config: [] }, after: { access_config: [{}] } } }], output_changes: { arn: { actions: ['update'], after_unknown: true } } },

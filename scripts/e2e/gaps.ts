@@ -18,6 +18,7 @@ export const MISSING_APIS: readonly MissingApi[] = [
   { type: 'aws_eks_access_entry', reason: 'no EKS access entry API (CreateAccessEntry: 404)' },
   { type: 'aws_eks_access_policy_association', reason: 'no EKS access policy association API (AssociateAccessPolicy: 404)' },
   { type: 'aws_eks_pod_identity_association', reason: 'no EKS Pod Identity API (CreatePodIdentityAssociation: 404)' },
+  { type: 'aws_emrcontainers_job_template', reason: 'no EMR on EKS job template API (CreateJobTemplate: 404)' },
   {
     type: 'aws_spot_datafeed_subscription',
     reason: 'no EC2 Spot data feed API (CreateSpotDatafeedSubscription: NotImplemented); the feed bucket, its policy and the OpenCost role are deployed',

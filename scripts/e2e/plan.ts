@@ -109,7 +109,22 @@ export function withoutMissingApis(json: StackJson, gaps: readonly MissingApi[] 
       delete config.output![name];
     }
   }
+  // cdktf's metadata maps construct ids to output names; the CLI renders each mapped output's value
+  // and fails on one that no longer exists ("Cannot convert undefined or null to object").
+  const metadata = (config as { '//'?: { outputs?: Record<string, unknown> } })['//'];
+  if (metadata?.outputs) pruneOutputNames(metadata.outputs, new Set(droppedOutputs.map((d) => d.address.slice('output.'.length))));
   return { config, dropped, droppedOutputs };
+}
+
+/** Removes, from cdktf's nested construct-id -> output-name map, the names in `names`, and maps left empty. */
+function pruneOutputNames(map: Record<string, unknown>, names: ReadonlySet<string>): void {
+  for (const [key, value] of Object.entries(map)) {
+    if (typeof value === 'string' && names.has(value)) delete map[key];
+    else if (value !== null && typeof value === 'object') {
+      pruneOutputNames(value as Record<string, unknown>, names);
+      if (Object.keys(value).length === 0) delete map[key];
+    }
+  }
 }
 
 /** The deployed copy of one stack and what was left out of it. */
