@@ -171,7 +171,7 @@ describe('e2e: checks and orders', () => {
   });
 });
 
-describe('e2e: job-run notification rules, for events:TestEventPattern', () => {
+describe('e2e: job-run notification rules, exercised on the emulator bus', () => {
   it('are found by their pattern (EMR on EKS job-run state changes), in tenants that ask for notifications only', () => {
     const rules = jobRunRules('tenant-risk-models', tenant);
     expect(rules.map((r) => r.name)).toEqual(['spark-dev-risk-models-job-runs']);
@@ -196,6 +196,8 @@ describe('e2e: job-run notification rules, for events:TestEventPattern', () => {
     const other = samples.find((s) => s.label === 'FAILED of another virtual cluster')!.event as { detail: { virtualClusterId: string } };
     assert.notEqual(other.detail.virtualClusterId, 'vc0risk0000000000000000001');
     for (const { event } of samples) expect(Object.keys(event).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+    // Each its own job-run id: a routed event tells which sample it was.
+    assert.equal(new Set(samples.map((s) => (s.event.detail as { id: string }).id)).size, samples.length);
     assert.throws(() => jobRunSampleEvents({ source: ['aws.emr-containers'] }, { accountId: '1', region: 'r' }), /not a job-run pattern/);
   });
 });

@@ -225,7 +225,8 @@ describe('job-run notifications', () => {
     const pattern = JSON.parse(rule.event_pattern as string) as Record<string, any>;
     assert.match(pattern.detail.virtualClusterId[0], /^\$\{aws_emrcontainers_virtual_cluster\..+\.id\}$/);
     // The exact pattern (EMR on EKS's event shape). What it matches is evaluated by an EventBridge
-    // engine in `npm run e2e` (events:TestEventPattern on the deployed rule), not here: jest needs no Python.
+    // engine in `npm run e2e` (job-run events put on the emulator's bus, routed by the deployed rule),
+    // not here: jest needs no Python.
     assert.deepEqual(pattern, {
       source: ['aws.emr-containers'],
       'detail-type': ['EMR Job Run State Change'],

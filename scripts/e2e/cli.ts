@@ -33,7 +33,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { DescribeRuleCommand, EventBridgeClient, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, DeleteEventBusCommand, DeleteRuleCommand, DescribeRuleCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { jobRunEventPattern } from '../../modules/emr-on-eks/job-notifications.js';
 import { BOOTSTRAP_STACK } from '../../stacks/bootstrap/stack.js';
 import { ConfigError } from '../../stacks/lib/config-file.js';
@@ -299,28 +300,69 @@ async function scenario(context: Context): Promise<string> {
   }
   say(`remote state: ${reads} output reads of ${prepared.length} stacks (in-cluster included) resolve in the deployed upstream states`);
 
-  // Job-run notification rules: the deployed pattern, read back, evaluated by the EventBridge engine.
+  // Job-run notification rules, exercised on the emulator's default bus: each deployed rule's pattern,
+  // read back from the emulator, goes into a probe rule on a probe bus whose only target is a probe
+  // queue; sample job-run events are put on that bus and the probe rule must route exactly the ones it
+  // should. (moto cannot deliver to the deployed rule's SNS target: PutEvents on its bus fails.)
   const events = new EventBridgeClient(client);
-  const evaluate = async (what: string, pattern: string) => {
+  const sqs = new SQSClient(client);
+  const probeUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-job-run-probe' }))).QueueUrl!;
+  const probeArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: probeUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const probeRule = 'e2e-job-run-probe';
+  const probeBus = 'e2e-job-run-probe';
+  await events.send(new CreateEventBusCommand({ Name: probeBus }));
+  const probe = async (what: string, pattern: string) => {
     const samples = jobRunSampleEvents(JSON.parse(pattern), environment);
-    for (const sample of samples) {
-      const { Result } = await events.send(new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify(sample.event) }));
-      if (Result !== sample.shouldMatch) throw new E2eFailure(`${what}: events:TestEventPattern says ${Result ? 'match' : 'no match'} for ${sample.label}, expected ${sample.shouldMatch ? 'match' : 'no match'} (pattern ${pattern})`);
+    await events.send(new PutRuleCommand({ Name: probeRule, EventBusName: probeBus, EventPattern: pattern }));
+    await events.send(new PutTargetsCommand({ Rule: probeRule, EventBusName: probeBus, Targets: [{ Id: 'e2e-probe', Arn: probeArn }] }));
+    try {
+      for (let i = 0; i < samples.length; i += 10) {
+        const entries = samples.slice(i, i + 10).map(({ event }) => ({
+          Source: String(event.source),
+          DetailType: String(event['detail-type']),
+          Detail: JSON.stringify(event.detail),
+          Resources: event.resources as string[],
+          EventBusName: probeBus,
+        }));
+        const put = await events.send(new PutEventsCommand({ Entries: entries }));
+        if (put.FailedEntryCount) throw new E2eFailure(`${what}: events:PutEvents refused ${put.FailedEntryCount} sample events: ${JSON.stringify(put.Entries)}`);
+      }
+      const delivered = new Set<string>();
+      for (let empty = 0; empty < 2; ) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: probeUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        if (Messages.length === 0) empty++;
+        for (const message of Messages) {
+          delivered.add(String((JSON.parse(message.Body ?? '{}') as { detail?: { id?: unknown } }).detail?.id));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: probeUrl, ReceiptHandle: message.ReceiptHandle! }));
+        }
+      }
+      for (const sample of samples) {
+        const routed = delivered.has(String((sample.event.detail as { id: string }).id));
+        if (routed !== sample.shouldMatch) throw new E2eFailure(`${what}: the rule ${routed ? 'routed' : 'did not route'} ${sample.label}; expected it ${sample.shouldMatch ? 'routed' : 'not routed'} (pattern ${pattern})`);
+      }
+      return samples;
+    } finally {
+      await events.send(new RemoveTargetsCommand({ Rule: probeRule, EventBusName: probeBus, Ids: ['e2e-probe'] }));
+      await events.send(new DeleteRuleCommand({ Name: probeRule, EventBusName: probeBus }));
     }
-    return samples;
   };
   const rules = deployed.flatMap((s) => (s.config ? jobRunRules(s.name, s.config) : []));
   for (const rule of rules) {
     const { EventPattern } = await events.send(new DescribeRuleCommand({ Name: rule.name }));
     if (!EventPattern) throw new E2eFailure(`${rule.address}: the deployed rule ${rule.name} has no event pattern`);
-    const samples = await evaluate(rule.address, EventPattern);
-    say(`job-run notifications ${rule.address}: events:TestEventPattern matches ${samples.filter((s) => s.shouldMatch).map((s) => s.label).join(', ')}; not ${samples.filter((s) => !s.shouldMatch).length} other events (other states, another virtual cluster, another source)`);
+    const samples = await probe(rule.address, EventPattern);
+    say(
+      `job-run notifications ${rule.address}: of ${samples.length} job-run events put on a probe bus, its deployed pattern (in a probe rule) routes ${samples.filter((s) => s.shouldMatch).map((s) => s.label).join(', ')}, ` +
+        `and not the ${samples.filter((s) => !s.shouldMatch).length} others (other states, another virtual cluster, another source)`,
+    );
   }
   if (rules.length === 0) {
     // No tenant here asks for notifications: the pattern the module builds, with a sample virtual cluster.
-    const samples = await evaluate('jobRunEventPattern', JSON.stringify(jobRunEventPattern('e2esamplevirtualcluster0001', ['FAILED', 'CANCELLED'])));
-    say(`job-run notifications: no tenant of "${environment.name}" has notifications; the module's pattern (sample virtual cluster) evaluated by events:TestEventPattern: ${samples.length} events as expected`);
+    const samples = await probe('jobRunEventPattern', JSON.stringify(jobRunEventPattern('e2esamplevirtualcluster0001', ['FAILED', 'CANCELLED'])));
+    say(`job-run notifications: no tenant of "${environment.name}" has notifications; a rule with the module's pattern (sample virtual cluster) routes ${samples.length} job-run events as expected`);
   }
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: probeUrl }));
+  await events.send(new DeleteEventBusCommand({ Name: probeBus }));
 
   // 7. Plan again: no changes.
   const replan = async (name: string): Promise<PlannedChange[]> => {

@@ -1,9 +1,10 @@
 /**
- * Job-run notification rules, evaluated by an EventBridge engine (`events:TestEventPattern` on the
- * emulator) in `npm run e2e`: each deployed rule's pattern, read back from the emulator, against
- * sample "EMR Job Run State Change" events shaped as EMR on EKS sends them. The pure part lives
- * here: which rules to check and which sample events must match. (Moved out of jest, which must
- * not need Python; jest keeps the exact pattern assertion.)
+ * Job-run notification rules, evaluated by an EventBridge engine in `npm run e2e`: sample
+ * "EMR Job Run State Change" events, shaped as EMR on EKS sends them, are put on a probe bus of the
+ * emulator (`events:PutEvents`) and a probe rule there, holding each deployed rule's pattern (read
+ * back from the emulator), must route exactly those it should to a probe queue (moto 5.2.1 does not
+ * implement `events:TestEventPattern`, and cannot deliver to the deployed rule's SNS target). The pure part lives here: which rules to check and which sample events must match.
+ * (Moved out of jest, which must not need Python; jest keeps the exact pattern assertion.)
  */
 import { EMR_CONTAINERS_EVENT_SOURCE, JOB_RUN_STATE_CHANGE } from '../../modules/emr-on-eks/job-notifications.js';
 
@@ -49,17 +50,22 @@ export function jobRunSampleEvents(pattern: unknown, scope: { accountId: string;
   const states = Array.isArray(detail.state) ? detail.state.map(String) : [];
   if (ids.length !== 1 || states.length === 0) throw new Error(`not a job-run pattern of one virtual cluster with states: ${JSON.stringify(pattern)}`);
   const mine = ids[0]!;
-  const event = (virtualClusterId: string, state: string, source = EMR_CONTAINERS_EVENT_SOURCE) => ({
-    version: '0',
-    id: `e2e-${virtualClusterId}-${state}-${source}`,
-    'detail-type': JOB_RUN_STATE_CHANGE,
-    source,
-    account: scope.accountId,
-    time: '2026-11-20T10:00:00Z',
-    region: scope.region,
-    resources: [`arn:aws:emr-containers:${scope.region}:${scope.accountId}:/virtualclusters/${virtualClusterId}/jobruns/000000035a0b1c2d3e4`],
-    detail: { severity: state === 'FAILED' ? 'ERROR' : 'INFO', name: 'daily-var', id: '000000035a0b1c2d3e4', virtualClusterId, state, releaseLabel: 'emr-7.12.0-latest', stateDetails: `JobRun ${state}` },
-  });
+  let runs = 0;
+  // Each sample its own job-run id (detail.id), so a delivered event tells which sample it was.
+  const event = (virtualClusterId: string, state: string, source = EMR_CONTAINERS_EVENT_SOURCE) => {
+    const jobRunId = `00000000e2e${String(++runs).padStart(8, '0')}`;
+    return {
+      version: '0',
+      id: `e2e-${jobRunId}`,
+      'detail-type': JOB_RUN_STATE_CHANGE,
+      source,
+      account: scope.accountId,
+      time: '2026-11-20T10:00:00Z',
+      region: scope.region,
+      resources: [`arn:aws:emr-containers:${scope.region}:${scope.accountId}:/virtualclusters/${virtualClusterId}/jobruns/${jobRunId}`],
+      detail: { severity: state === 'FAILED' ? 'ERROR' : 'INFO', name: 'daily-var', id: jobRunId, virtualClusterId, state, releaseLabel: 'emr-7.12.0-latest', stateDetails: `JobRun ${state}` },
+    };
+  };
   const other = `${mine.slice(0, -1)}${mine.endsWith('0') ? '1' : '0'}`;
   return [
     ...states.map((state) => ({ label: `${state} of its virtual cluster`, event: event(mine, state), shouldMatch: true })),
