@@ -8,7 +8,7 @@
  *
  * Options: `--platform cdktf.out/platform.json` keeps only the stacks synthesized for that
  * environment (a tenant whose file names other environments only is skipped with a note); `--remote-state-only` (with --platform) also drops stacks whose synthesized backend is
- * local (`bootstrap`: applied once by hand, its state never lives in CI); `--json` prints a JSON
+ * local (a state CI cannot reach; every platform stack, bootstrap included, keeps its state in S3); `--json` prints a JSON
  * array instead of one name per line; `--graph <file>` reads a saved `nx graph --file=<file>`
  * instead of running Nx.
  *
@@ -260,7 +260,7 @@ export function main(argv: readonly string[], io: CliIo = { stdout: (t) => proce
     if (values['remote-state-only']) {
       const outdir = dirname(values.platform!);
       const local = stacks.filter((stack) => !hasRemoteState(outdir, stack));
-      for (const stack of local) io.stderr(`affected-stacks: skipping ${stack}: its state is local (apply it by hand, see the bootstrap runbook)\n`);
+      for (const stack of local) io.stderr(`affected-stacks: skipping ${stack}: its state is local (CI cannot reach it; deploy it by hand)\n`);
       stacks = stacks.filter((stack) => !local.includes(stack));
     }
     io.stdout(values.json ? `${JSON.stringify(stacks)}\n` : stacks.map((s) => `${s}\n`).join(''));

@@ -191,7 +191,7 @@ export function nextSteps(name: string, environments: readonly string[]): string
   const stack = tenantStackName(name);
   return [
     'next: review the file, open a pull request (CI plans only this tenant), or deploy it by hand, per environment:',
-    ...environments.map((env) => `  PLATFORM_ENV=${env} npm run synth && PLATFORM_ENV=${env} npx cdktf deploy ${stack}`),
+    ...environments.map((env) => `  PLATFORM_ENV=${env} npx cdktf deploy ${stack} --ignore-missing-stack-dependencies`),
     `  (or: npx nx run ${stack}:deploy --exclude-task-dependencies; without that flag Nx deploys every upstream stack first)`,
   ];
 }

@@ -5,13 +5,18 @@
  *
  *   node dist/scripts/synth.js [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]
  *
+ * It is also the `app` of cdktf.json, so `npx cdktf synth|list|diff|deploy|destroy|output` run it:
+ * the CLI's output directory arrives as CDKTF_OUTDIR (used unless --outdir is given) and its context
+ * as CDKTF_CONTEXT_JSON (read by the cdktf App; no stack reads context: the environment comes from
+ * PLATFORM_ENV). HCL output (`cdktf synth --hcl`) is refused: the tooling reads cdk.tf.json.
+ *
  * PLATFORM_SYNTH_STATS=<file> writes {wallMs, maxRssBytes, synthesized, upToDate} for benchmarks.
  * PLATFORM_TODAY=<YYYY-MM-DD> checks EKS support dates as of that day instead of today (UTC): a
  * warning when the Kubernetes version is within 60 days of the end of standard support or past it,
  * and guardrail EKS-006 failing outside dev once it is past.
  */
 import { realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectedEnvironmentName } from '../stacks/lib/environment-name.js';
@@ -55,9 +60,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     console.error(`synth: ${(error as Error).message}\nusage: synth [--env <name>] [--stack <name>]... [--outdir <dir>] [--root <repo>] [--force]`);
     return 2;
   }
+  if (process.env.SYNTH_HCL_OUTPUT === 'true') {
+    console.error('synth: HCL output (cdktf synth --hcl) is not supported: plan review, validation and the deploy tooling read cdk.tf.json');
+    return 2;
+  }
   const root = args.root ?? repositoryRoot();
   const environmentName = args.env ?? selectedEnvironmentName();
-  const outdir = args.outdir ?? join(root, 'cdktf.out');
+  const outdirOption = args.outdir ?? process.env.CDKTF_OUTDIR;
+  const outdir = outdirOption ? resolve(outdirOption) : join(root, 'cdktf.out');
   let today: string;
   try {
     today = evaluationDate();
@@ -73,17 +83,19 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     writeStats(0, -1);
     return 0;
   }
-  const [{ ConfigError }, { guardrailSummary, GuardrailViolationError }, { GUARDRAILS_FILE, synthesize }] = await Promise.all([
-    import('../stacks/lib/config-file.js'),
-    import('../stacks/lib/guardrails.js'),
-    import('../stacks/lib/synthesize.js'),
-  ]);
+  // One import after the other: jest's ES module loader (tests run this command in-process) fails
+  // to link concurrent dynamic imports that share a dependency ("request for 'node:fs' is not in
+  // cache"); for Node itself the order makes no difference.
+  const { ConfigError } = await import('../stacks/lib/config-file.js');
+  const { guardrailSummary, GuardrailViolationError } = await import('../stacks/lib/guardrails.js');
+  const { GUARDRAILS_FILE, synthesize } = await import('../stacks/lib/synthesize.js');
+  const { StackDependencyError } = await import('../stacks/lib/stack-dependencies.js');
   try {
     const result = synthesize({
       root,
       environmentName,
       ...(args.stack ? { stacks: args.stack } : {}),
-      ...(args.outdir ? { outdir: args.outdir } : {}),
+      outdir,
       incremental: !args.force,
     });
     for (const stack of result.disabledSkipped) console.log(`synth: stack ${stack.name} is not part of environment "${result.environment.name}" (${stack.reason}): nothing to synthesize`);
@@ -103,6 +115,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`synth failed: invalid configuration (nothing was written)\n${error.message}`);
+      return 1;
+    }
+    if (error instanceof StackDependencyError) {
+      console.error(`synth failed: stack dependencies (nothing was written)\n${error.message}`);
       return 1;
     }
     if (error instanceof GuardrailViolationError) {

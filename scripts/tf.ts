@@ -1,11 +1,13 @@
 /**
- * Runs Terraform for one synthesized stack with its real S3 backend: the `diff`, `deploy` and
- * `destroy` Nx targets call this after `synth`. Needs AWS credentials for the environment's
- * account (and for in-cluster stacks, an access entry on the cluster).
+ * The plan of one synthesized stack as JSON, for CI's plan review: `terraform init` + `plan` with
+ * the stack's real S3 backend, then `terraform show -json`. `cdktf diff` prints a plan but cannot
+ * save one, and the review (`npm run plan-review`) reads the plan JSON, so the pull-request
+ * workflow calls Terraform here directly. Everything else (diff, deploy, destroy, output) goes
+ * through the cdktf CLI (`npx cdktf <command> <stack>`, or the Nx targets that call it).
  *
  *   node dist/scripts/tf.js plan <stack>      init + plan, saves plan.tfplan and plan.json
- *   node dist/scripts/tf.js apply <stack>     init + apply (asks for approval unless --auto-approve)
- *   node dist/scripts/tf.js destroy <stack>   init + destroy (asks for approval unless --auto-approve)
+ *
+ * Needs AWS credentials for the environment's account (and for in-cluster stacks, an access entry).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { disabledStack } from './lib/disabled-stacks.js';
 import { repositoryRoot } from './lib/paths.js';
 import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
 
-const COMMANDS = ['plan', 'apply', 'destroy'] as const;
+const COMMANDS = ['plan'] as const;
 type Command = (typeof COMMANDS)[number];
 
 function run(bin: string, args: string[], cwd: string, capture = false): string {
@@ -39,12 +41,12 @@ function notInEnvironment(outdir: string, stack: string): { environment: string;
 function main(): number {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { 'auto-approve': { type: 'boolean' }, 'lock-timeout': { type: 'string', default: '5m' }, root: { type: 'string' } },
+    options: { 'lock-timeout': { type: 'string', default: '5m' }, root: { type: 'string' } },
     strict: true,
   });
   const [command, stack] = positionals as [string | undefined, string | undefined];
   if (!command || !COMMANDS.includes(command as Command) || !stack) {
-    console.error('usage: tf <plan|apply|destroy> <stack> [--auto-approve] [--lock-timeout 5m] [--root <repository>]');
+    console.error('usage: tf plan <stack> [--lock-timeout 5m] [--root <repository>]   (deploy and destroy: npx cdktf deploy|destroy <stack>)');
     return 2;
   }
   const outdir = join(values.root ?? repositoryRoot(), 'cdktf.out');
@@ -61,7 +63,7 @@ function main(): number {
     return 0;
   }
   if (!existsSync(join(dir, 'cdk.tf.json'))) {
-    console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`nx run ${stack}:synth\`) first`);
+    console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`npx cdktf synth\`) first`);
     return 2;
   }
   let terraform: string;
@@ -76,16 +78,9 @@ function main(): number {
   }
   const lock = `-lock-timeout=${values['lock-timeout']}`;
   run(terraform, ['init', '-input=false'], dir);
-  const approve = values['auto-approve'] ? ['-auto-approve'] : [];
-  if (command === 'plan') {
-    run(terraform, ['plan', '-input=false', lock, '-out=plan.tfplan'], dir);
-    writeFileSync(join(dir, 'plan.json'), run(terraform, ['show', '-json', 'plan.tfplan'], dir, true));
-    console.log(`tf: plan saved to ${join(dir, 'plan.tfplan')} and ${join(dir, 'plan.json')}`);
-  } else if (command === 'apply') {
-    run(terraform, ['apply', '-input=false', lock, ...approve], dir);
-  } else {
-    run(terraform, ['destroy', '-input=false', lock, ...approve], dir);
-  }
+  run(terraform, ['plan', '-input=false', lock, '-out=plan.tfplan'], dir);
+  writeFileSync(join(dir, 'plan.json'), run(terraform, ['show', '-json', 'plan.tfplan'], dir, true));
+  console.log(`tf: plan saved to ${join(dir, 'plan.tfplan')} and ${join(dir, 'plan.json')}`);
   return 0;
 }
 

@@ -162,6 +162,12 @@ describe('cluster stack (dev)', () => {
     assert.deepEqual([tag.key, tag.value], ['karpenter.sh/discovery', 'spark-dev']);
   });
 
+  it('publishes the OIDC issuer URL with its scheme, and the host path without it', () => {
+    // The OIDC provider's `url` attribute is stored without the scheme: the URL output comes from the cluster.
+    assert.match(tf.output!.oidcIssuerUrl!.value as string, /^\$\{aws_eks_cluster\.eks_cluster_[A-F0-9]+\.identity\[0\]\.oidc\[0\]\.issuer\}$/);
+    assert.match(tf.output!.oidcIssuerHostPath!.value as string, /^\$\{replace\(aws_iam_openid_connect_provider\.eks_oidc_[A-F0-9]+\.url, "https:\/\/", ""\)\}$/);
+  });
+
   it('publishes what the in-cluster and tenant stacks need', () => {
     for (const name of ['clusterName', 'clusterEndpoint', 'clusterCertificateAuthority', 'oidcProviderArn', 'oidcIssuerHostPath', 'clusterSecurityGroupId', 'podSubnetIds', 'secretsKmsKeyArn']) {
       assert.ok(tf.output![name], name);

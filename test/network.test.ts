@@ -39,7 +39,15 @@ describe('network stack (dev)', () => {
 
   it('uses its own state key with encryption and S3-native locking', () => {
     assert.deepEqual(tf.terraform.backend, {
-      s3: { bucket: 'spark-platform-tfstate-111122223333-dev', key: 'dev/network.tfstate', region: 'us-west-2', encrypt: true, use_lockfile: true },
+      s3: {
+        bucket: 'spark-platform-tfstate-111122223333-dev',
+        key: 'dev/network.tfstate',
+        region: 'us-west-2',
+        encrypt: true,
+        // SSE-KMS with the state bucket's key (bootstrap), named by its alias.
+        kms_key_id: 'arn:aws:kms:us-west-2:111122223333:alias/s3/spark-platform-tfstate-111122223333-dev',
+        use_lockfile: true,
+      },
     });
   });
 

@@ -82,6 +82,11 @@ describe('observability-infra stack (AWS side)', () => {
     assert.equal(tf.data?.aws_secretsmanager_random_password, undefined, 'no data source (its result would be in state)');
   });
 
+  it('deletes the Grafana secret without a recovery window, so observability-infra can be deployed again right after a destroy', () => {
+    // A recovery window keeps the name taken: the next create fails with ResourceExistsException until it ends.
+    assert.equal(resourceLike(tf, 'aws_secretsmanager_secret', 'grafana-admin').recovery_window_in_days, 0);
+  });
+
   it('rotates the Grafana password when observability.grafanaAdminPasswordVersion is bumped', () => {
     const rotated = synthStack('observability-infra', testEnvironment({ observability: { grafanaAdminPasswordVersion: 2 } }));
     assert.equal(resourceLike(rotated, 'aws_secretsmanager_secret_version', 'grafana-admin').secret_string_wo_version, 2);

@@ -214,14 +214,6 @@ describe('job templates: tenants/<tenant>/jobs/<job>.yaml', () => {
   });
 });
 
-/** Evaluates EventBridge patterns with the AWS API emulator's implementation (moto 5.2.1, `EventPattern`). */
-function eventPatternMatches(pattern: unknown, events: unknown[]): boolean[] {
-  const script = 'import json,sys\nfrom moto.events.models import EventPattern\nd=json.load(sys.stdin)\np=EventPattern.load(json.dumps(d["pattern"]))\nprint(json.dumps([p.matches_event(e) for e in d["events"]]))';
-  const result = spawnSync('python3', ['-c', script], { input: JSON.stringify({ pattern, events }), encoding: 'utf8' });
-  assert.equal(result.status, 0, `python3 with moto (the AWS API emulator, "pip install moto[server]") is needed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as boolean[];
-}
-
 describe('job-run notifications', () => {
   const risk = stacks['risk-models']!;
   const rule = Object.values(resourcesOf(risk, 'aws_cloudwatch_event_rule'))[0]!;
@@ -232,36 +224,18 @@ describe('job-run notifications', () => {
     assert.equal(rule.name, 'spark-dev-risk-models-job-runs');
     const pattern = JSON.parse(rule.event_pattern as string) as Record<string, any>;
     assert.match(pattern.detail.virtualClusterId[0], /^\$\{aws_emrcontainers_virtual_cluster\..+\.id\}$/);
+    // The exact pattern (EMR on EKS's event shape). What it matches is evaluated by an EventBridge
+    // engine in `npm run e2e` (job-run events put on the emulator's bus, routed by the deployed rule),
+    // not here: jest needs no Python.
+    assert.deepEqual(pattern, {
+      source: ['aws.emr-containers'],
+      'detail-type': ['EMR Job Run State Change'],
+      detail: { virtualClusterId: [pattern.detail.virtualClusterId[0]], state: ['FAILED', 'CANCELLED'] },
+    });
     assert.deepEqual(pattern, jobRunEventPattern(pattern.detail.virtualClusterId[0], ['FAILED', 'CANCELLED']));
     assert.deepEqual(Object.keys(resourcesOf(stacks.analytics!, 'aws_cloudwatch_event_rule')), [], 'no notifications field, no rule');
     assert.equal(stacks.analytics!.output!.notificationTopicArn!.value, '');
     assert.match(risk.output!.notificationTopicArn!.value as string, /^\$\{aws_sns_topic\..+\.arn\}$/);
-  });
-
-  it('match only this tenant virtual cluster, in the chosen states (evaluated by the emulator EventBridge engine)', () => {
-    const event = (virtualClusterId: string, state: string, source = 'aws.emr-containers') => ({
-      version: '0',
-      id: 'e1',
-      'detail-type': 'EMR Job Run State Change',
-      source,
-      account: ACCOUNT,
-      time: '2026-11-20T10:00:00Z',
-      region: 'us-west-2',
-      resources: [`arn:aws:emr-containers:us-west-2:${ACCOUNT}:/virtualclusters/${virtualClusterId}/jobruns/000000035a0b1c2d3e4`],
-      detail: { severity: 'ERROR', name: 'daily-var', id: '000000035a0b1c2d3e4', virtualClusterId, state, releaseLabel: 'emr-7.12.0-latest', stateDetails: 'JobRun failed' },
-    });
-    const mine = 'vc0risk0000000000000000001';
-    assert.deepEqual(
-      eventPatternMatches(jobRunEventPattern(mine, ['FAILED', 'CANCELLED']), [
-        event(mine, 'FAILED'),
-        event(mine, 'CANCELLED'),
-        event(mine, 'COMPLETED'),
-        event(mine, 'RUNNING'),
-        event('vc0other000000000000000002', 'FAILED'),
-        event(mine, 'FAILED', 'aws.emr'),
-      ]),
-      [true, true, false, false, false, false],
-    );
   });
 
   it('deliver to an encrypted topic only that rule may publish to, with the email and SQS subscriptions', () => {

@@ -23,22 +23,42 @@ function sourceFiles(dir: string): string[] {
 describe('workspace structure', () => {
   const definitions = stackDefinitions(FIXTURE_REPO, environment);
 
-  it('gives every stack its own state key with encryption and S3-native locking (bootstrap: local)', () => {
+  const stateKeyAlias = `arn:aws:kms:us-west-2:111122223333:alias/s3/${environment.stateBucket}`;
+
+  it('gives every stack, bootstrap included, its own state key with SSE-KMS under the state bucket key and S3-native locking', () => {
     const app = Testing.app({ stackTraces: false });
     for (const definition of definitions) {
       const tf = JSON.parse(Testing.synth(definition.create(app))) as { terraform: { backend: Record<string, Record<string, unknown>> } };
-      if (definition.name === 'bootstrap') {
-        assert.deepEqual(Object.keys(tf.terraform.backend), ['local']);
-        continue;
-      }
-      assert.deepEqual(tf.terraform.backend.s3, {
-        bucket: environment.stateBucket,
-        key: `dev/${definition.name}.tfstate`,
-        region: 'us-west-2',
-        encrypt: true,
-        use_lockfile: true,
+      assert.deepEqual(tf.terraform.backend, {
+        s3: {
+          bucket: environment.stateBucket,
+          key: `dev/${definition.name}.tfstate`,
+          region: 'us-west-2',
+          encrypt: true,
+          kms_key_id: stateKeyAlias,
+          use_lockfile: true,
+        },
       }, definition.name);
     }
+  });
+
+  it('reads every upstream state with the same key, and checks the upstream exists and has the outputs it needs', () => {
+    const app = Testing.app({ stackTraces: false });
+    let reads = 0;
+    for (const definition of definitions) {
+      const tf = JSON.parse(Testing.synth(definition.create(app))) as { data?: Record<string, Record<string, Record<string, unknown>>> };
+      for (const [id, read] of Object.entries(tf.data?.terraform_remote_state ?? {})) {
+        reads++;
+        const upstream = id.replace(/^remote-state-/, '');
+        assert.deepEqual(read.config, { bucket: environment.stateBucket, key: `dev/${upstream}.tfstate`, region: 'us-west-2', encrypt: true, kms_key_id: stateKeyAlias }, `${definition.name} reads ${upstream}`);
+        const lifecycle = read.lifecycle as { precondition: { condition: string; error_message: string }[]; postcondition: { condition: string; error_message: string }[] };
+        assert.equal(lifecycle.precondition[0]!.condition, `\${contains(data.aws_s3_objects.remote-state-${upstream}-object.keys, "dev/${upstream}.tfstate")}`);
+        assert.match(lifecycle.precondition[0]!.error_message, new RegExp(`^Stack "${definition.name}" needs output\\(s\\) \\w+.* of stack "${upstream}", but its state s3://\\S+/dev/${upstream}\\.tfstate does not exist: "${upstream}" is not deployed\\. Deploy it first: npx cdktf deploy ${upstream} --ignore-missing-stack-dependencies$`));
+        assert.match(lifecycle.postcondition[0]!.condition, /^\$\{length\(sort\(setsubtract\(\["\w+"(, "\w+")*\], keys\(self\.outputs\)\)\)\) == 0\}$/);
+        assert.ok(tf.data!.aws_s3_objects![`remote-state-${upstream}-object`], 'the listing the precondition reads');
+      }
+    }
+    assert.ok(reads >= 10, `${reads} remote-state reads`);
   });
 
   it('declares in Nx every stack another stack reads state from (deploy order = data flow)', () => {
@@ -76,6 +96,17 @@ describe('workspace structure', () => {
 
 describe('bootstrap stack', () => {
   const tf = synthStack('bootstrap');
+  it('keeps its own state in the bucket it creates, encrypted with the key it creates (after npm run bootstrap migrates it there)', () => {
+    const backend = tf.terraform.backend!.s3!;
+    assert.equal(backend.bucket, resourceLike(tf, 'aws_s3_bucket', 'state').bucket);
+    assert.equal(backend.key, 'dev/bootstrap.tfstate');
+    const alias = resourceLike(tf, 'aws_kms_alias', 'state');
+    assert.equal(backend.kms_key_id, `arn:aws:kms:us-west-2:111122223333:${alias.name as string}`);
+    assert.match(alias.target_key_id as string, /^\$\{aws_kms_key\.state_key_[A-F0-9]+\.key_id\}$/);
+    const sse = resourceLike(tf, 'aws_s3_bucket_server_side_encryption_configuration', 'state') as { rule: { apply_server_side_encryption_by_default: Record<string, string> }[] };
+    assert.match(sse.rule[0]!.apply_server_side_encryption_by_default.kms_master_key_id!, /aws_kms_key\.state_key_[A-F0-9]+\.arn/, 'the alias names the bucket\'s own key');
+  });
+
   it('creates a versioned, KMS-encrypted, private, TLS-only state bucket that Terraform refuses to destroy', () => {
     const bucket = resourceLike(tf, 'aws_s3_bucket', 'state');
     assert.equal(bucket.bucket, 'spark-platform-tfstate-111122223333-dev');

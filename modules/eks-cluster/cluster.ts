@@ -93,6 +93,8 @@ export class EksClusterConstruct extends Construct {
   readonly cluster: EksCluster;
   readonly secretsKey: KmsKey;
   readonly oidcProvider: IamOpenidConnectProvider;
+  /** The cluster's OIDC issuer URL, with its scheme (`https://oidc.eks.<region>.amazonaws.com/id/<id>`). */
+  readonly oidcIssuerUrl: string;
   /** Issuer without the scheme (`oidc.eks.<region>.amazonaws.com/id/<id>`), as IRSA conditions use it. */
   readonly oidcIssuerHostPath: string;
   readonly clusterSecurityGroupId: string;
@@ -179,10 +181,13 @@ export class EksClusterConstruct extends Construct {
       });
     });
 
+    this.oidcIssuerUrl = this.cluster.identity.get(0).oidc.get(0).issuer;
     this.oidcProvider = new IamOpenidConnectProvider(this, 'oidc', {
-      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      url: this.oidcIssuerUrl,
       clientIdList: ['sts.amazonaws.com'],
     });
+    // The provider's `url` attribute is the issuer without its scheme (IAM stores it so); it also
+    // makes every IRSA trust wait for the OIDC provider.
     this.oidcIssuerHostPath = Fn.replace(this.oidcProvider.url, 'https://', '');
 
     // Add-ons that nodes need to become Ready are created before the node group.

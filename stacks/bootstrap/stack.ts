@@ -7,14 +7,16 @@ import { PlatformStack } from '../lib/platform-stack.js';
 export const BOOTSTRAP_STACK = 'bootstrap';
 
 /**
- * Layer 0, applied once per environment with local state: the S3 bucket that holds every other
- * stack's state (S3-native locking needs no DynamoDB table).
+ * Layer 0: the S3 bucket that holds every stack's state (S3-native locking needs no DynamoDB
+ * table) and the KMS key that encrypts it. Its own state lives in that bucket too: the first apply
+ * runs once with a local backend override, then `npm run bootstrap` migrates the state into the
+ * bucket (`terraform init -migrate-state`), so every later `cdktf deploy bootstrap` sees it deployed.
  */
 export class BootstrapStack extends PlatformStack {
   readonly stateBucket: SecureBucket;
 
   constructor(scope: Construct, environment: Environment) {
-    super(scope, BOOTSTRAP_STACK, { environment, backend: 'local' });
+    super(scope, BOOTSTRAP_STACK, { environment });
     this.stateBucket = new SecureBucket(this, 'state', {
       bucketName: environment.stateBucket,
       preventDestroy: true,

@@ -72,7 +72,7 @@ export class ClusterStack extends PlatformStack {
       clusterCertificateAuthority: cluster.certificateAuthority.get(0).data,
       kubernetesVersion: cluster.version,
       oidcProviderArn: this.eks.oidcProvider.arn,
-      oidcIssuerUrl: this.eks.oidcProvider.url,
+      oidcIssuerUrl: this.eks.oidcIssuerUrl,
       oidcIssuerHostPath: this.eks.oidcIssuerHostPath,
       clusterSecurityGroupId: this.eks.clusterSecurityGroupId,
       secretsKmsKeyArn: this.eks.secretsKey.arn,

@@ -36,6 +36,8 @@ export function codeFingerprint(): string {
     collect(join(SOURCE_ROOT, area), (f) => !f.endsWith('.ts'), files);
   }
   files.push(join(SOURCE_ROOT, 'package-lock.json'));
+  // Declares the tenant stacks' dependencies, which the synth writes into manifest.json.
+  files.push(join(SOURCE_ROOT, 'scripts', 'nx', 'tenant-projects.cjs'));
   const hash = createHash('sha256');
   for (const file of files.sort()) {
     if (!existsSync(file)) continue;

@@ -1,24 +1,19 @@
 /**
  * Base class of every platform stack: one CDKTF stack = one Terraform state. It wires the S3
- * backend (state key `<env>/<stack>.tfstate`, encryption, S3-native locking) and the AWS
- * provider (pinned account and region, default tags). Stacks only compose modules on top.
+ * backend (state key `<env>/<stack>.tfstate`, SSE-KMS with the state bucket's key, S3-native
+ * locking) and the AWS provider (pinned account and region, default tags). Stacks only compose
+ * modules on top.
  */
-import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
+import { S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { partitionOf } from '../../modules/iam/policy.js';
+import { bucketKeyAliasName } from '../../modules/storage/secure-bucket.js';
 import type { Environment } from './environment.js';
 import { type GuardedStack, guardrailValidation } from './guardrails.js';
 
-export type StateBackend = 's3' | 'local';
-
 export interface PlatformStackProps {
   readonly environment: Environment;
-  /**
-   * Where the state lives. Only `bootstrap` uses `local`: it creates the state bucket.
-   * @default 's3'
-   */
-  readonly backend?: StateBackend;
   /**
    * Extra default tags of the stack's AWS provider (tenant stacks add `platform:tenant`).
    * @default none
@@ -63,6 +58,31 @@ export function stackLayer(stackName: string): string {
   return stackName.startsWith('tenant-') ? 'tenant' : (STACK_LAYERS[stackName] ?? stackName);
 }
 
+/**
+ * The KMS key that encrypts every state object: the state bucket's own key, created by `bootstrap`,
+ * named by its alias (the key id is only known once bootstrap is applied). S3 resolves the alias
+ * when it writes an object; the object then records the key's ARN.
+ */
+export function stateKmsKeyAliasArn(environment: Environment): string {
+  const { region, accountId, stateBucket } = environment;
+  return `arn:${partitionOf(region)}:kms:${region}:${accountId}:${bucketKeyAliasName(stateBucket)}`;
+}
+
+/**
+ * S3 backend settings of a stack's state, for its backend and for every `terraform_remote_state`
+ * reading it. `encrypt` with `kms_key_id`: without the key id, the S3 backend asks for AES256 and
+ * the state key protects nothing.
+ */
+export function stateBackendConfig(environment: Environment, stackName: string) {
+  return {
+    bucket: environment.stateBucket,
+    key: stateKey(environment, stackName),
+    region: environment.region,
+    encrypt: true,
+    kmsKeyId: stateKmsKeyAliasArn(environment),
+  };
+}
+
 /** Tags on every AWS resource of a stack (through the provider's default_tags). */
 export function platformTags(environment: Environment, stackName: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   return {
@@ -90,18 +110,11 @@ export class PlatformStack extends TerraformStack implements GuardedStack {
     this.environment = environment;
     this.stackName = stackName;
 
-    if ((props.backend ?? 's3') === 's3') {
-      const backend = new S3Backend(this, {
-        bucket: environment.stateBucket,
-        key: stateKey(environment, stackName),
-        region: environment.region,
-        encrypt: true,
-      });
-      // cdktf 0.21's S3Backend has no useLockfile; S3-native locking needs Terraform >= 1.10.
-      backend.addOverride('use_lockfile', true);
-    } else {
-      new LocalBackend(this, { path: `../../../.state/${environment.name}/${stackName}.tfstate` });
-    }
+    // Every stack, bootstrap included: bootstrap's first apply runs with a local backend override
+    // and then moves its state into the bucket it created (scripts/bootstrap.ts).
+    const backend = new S3Backend(this, stateBackendConfig(environment, stackName));
+    // cdktf 0.21's S3Backend has no useLockfile; S3-native locking needs Terraform >= 1.10.
+    backend.addOverride('use_lockfile', true);
 
     this.defaultTags = platformTags(environment, stackName, props.tags);
     this.awsProvider = new AwsProvider(this, 'aws', {

@@ -19,6 +19,9 @@ import { type GuardrailReport, guardrailReport, GuardrailViolationError, results
 import type { StackGuardrailResult } from '../../modules/guardrails/engine.js';
 import { evaluationDate } from './kubernetes-support.js';
 import { FINGERPRINTS_FILE, type Fingerprints, inputSnapshot, readJson, stackFingerprint } from './fingerprint.js';
+import { remoteStateDependencies } from './contracts.js';
+import type { PlatformStack } from './platform-stack.js';
+import { dependencyGraph, StackDependencyError } from './stack-dependencies.js';
 
 export interface SynthOptions {
   /** Repository root (where `environments/` and `tenants/` are). */
@@ -140,9 +143,11 @@ export function synthesize(options: SynthOptions): SynthResult {
     );
   }
   // Only such stacks requested: nothing is built, but platform.json is published for this
-  // environment, so `tf.js` (the diff/deploy targets that follow) knows the stack is not here.
+  // environment, so the diff/deploy targets that follow know the stack is not here.
   const full = (options.stacks ?? []).length === 0;
   const selected = full ? all : all.filter((s) => requested.includes(s.name));
+  // Deploy-order dependencies of every stack, from their Nx projects (the one declaration).
+  const dependencies = dependencyGraph(all);
 
   const fingerprintsPath = join(outdir, FINGERPRINTS_FILE);
   const recorded = readJson<Fingerprints>(fingerprintsPath);
@@ -163,6 +168,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       mkdirSync(staging, { recursive: true });
       const app = new App({ outdir: staging, stackTraces: false });
       const stacks = building.map((definition) => definition.create(app));
+      checkRemoteStateReadsDeclared(stacks, dependencies);
       try {
         app.synth();
       } catch (error) {
@@ -201,9 +207,15 @@ export function synthesize(options: SynthOptions): SynthResult {
           if (!all.some((s) => s.name === existing)) rmSync(join(outdir, 'stacks', existing), { recursive: true, force: true });
         }
       }
-      const merged: Manifest = { version: staged?.version ?? previous.version, stacks: { ...previous.stacks, ...staged?.stacks } };
-      for (const name of Object.keys(merged.stacks)) if (!all.some((s) => s.name === name)) delete merged.stacks[name];
-      writeFileSync(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
+      // Every stack of the environment in deploy order, rebuilt or not, with the dependencies its Nx
+      // project declares: the cdktf CLI orders `deploy '*'` and `destroy` by them.
+      const entries: Record<string, ManifestStack> = { ...previous.stacks, ...staged?.stacks };
+      const merged: Manifest = { version: staged?.version ?? previous.version, stacks: {} };
+      for (const { name } of all) {
+        const entry = entries[name];
+        if (entry) merged.stacks[name] = { ...entry, dependencies: dependencies.get(name) ?? [] };
+      }
+      writeFileAtomically(manifestPath, `${JSON.stringify(merged, null, 2)}\n`);
       writeFileSync(
         join(outdir, 'platform.json'),
         `${JSON.stringify({ environment: environment.name, stacks: all.map((s) => ({ name: s.name, awsOnly: s.awsOnly })), notInEnvironment: outside, disabled }, null, 2)}\n`,
@@ -230,6 +242,28 @@ export function synthesize(options: SynthOptions): SynthResult {
     if (!outdirExisted && existsSync(outdir) && readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   }
   return { environment, outdir, synthesized: building, upToDate, all, guardrails, notInEnvironment: outside, skipped, disabledSkipped };
+}
+
+/** Readers (the cdktf CLI, a parallel deploy) never see a half-written file. */
+function writeFileAtomically(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+/**
+ * Every state a stack reads must come from a stack it declares as a dependency, or a deploy in
+ * dependency order would plan it before its upstream exists.
+ */
+export function checkRemoteStateReadsDeclared(stacks: readonly PlatformStack[], dependencies: ReadonlyMap<string, readonly string[]>): void {
+  for (const stack of stacks) {
+    const undeclared = remoteStateDependencies(stack).filter((upstream) => !(dependencies.get(stack.stackName) ?? []).includes(upstream));
+    if (undeclared.length > 0) {
+      throw new StackDependencyError(
+        `stack "${stack.stackName}" reads the state of ${undeclared.map((u) => `"${u}"`).join(', ')} but does not declare ${undeclared.length === 1 ? 'it' : 'them'} as a dependency: add ${undeclared.length === 1 ? 'it' : 'them'} to the implicitDependencies of its Nx project`,
+      );
+    }
+  }
 }
 
 /**

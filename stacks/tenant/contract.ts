@@ -1,5 +1,11 @@
 import { defineContract, type StackContract } from '../lib/contracts.js';
 
+/**
+ * Construct id of the tenant's data bucket and its KMS key: what `data.retainOnDelete` keeps when
+ * the stack is destroyed (`npm run tenant-data -- release|adopt` works on everything under it).
+ */
+export const RETAINED_DATA_ID = 'data';
+
 /** Stack name of a tenant (= Nx project name, state key `<env>/tenant-<name>.tfstate`). */
 export function tenantStackName(tenant: string): string {
   return `tenant-${tenant}`;

@@ -25,7 +25,7 @@ import { PlatformStack } from '../lib/platform-stack.js';
 import type { JobTemplate } from '../lib/job-templates.js';
 import { tenantCapacityLimit, tenantDriverClassPlaceholders, tenantResourceQuota } from '../lib/scheduling-config.js';
 import type { TenantConfig } from '../lib/tenant-config.js';
-import { tenantContract, tenantStackName } from './contract.js';
+import { RETAINED_DATA_ID, tenantContract, tenantStackName } from './contract.js';
 import { POD_TEMPLATE_KEYS, tenantJobSettings } from './job-settings.js';
 import { jobTemplateName, renderJobTemplate } from './job-templates.js';
 
@@ -82,7 +82,7 @@ export class TenantStack extends PlatformStack {
 
     const settings = tenantJobSettings(environment, tenant);
     const bucketName = settings.bucket;
-    this.bucket = new SecureBucket(this, 'data', {
+    this.bucket = new SecureBucket(this, RETAINED_DATA_ID, {
       bucketName,
       // retainOnDelete: Terraform refuses to destroy the bucket and its key; otherwise destroying
       // the tenant empties and deletes the bucket.
