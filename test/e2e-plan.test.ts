@@ -37,7 +37,11 @@ describe('e2e: the deployed copy', () => {
   it('leaves out every resource whose API the emulator lacks, by name and with its reason, and nothing else', () => {
     const prepared = prepareStack({ name: 'cluster', awsOnly: true }, cluster);
     const types = [...new Set(prepared.dropped.map((d) => d.type))].sort();
-    expect(types).toEqual(['aws_ec2_tag', 'aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_addon']);
+    expect(types).toEqual(['aws_ec2_tag', 'aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_addon', 'aws_vpc_security_group_ingress_rule']);
+    // The control plane's webhook rule (YuniKorn, 9089) is on the cluster security group the emulator lacks.
+    const webhookRules = prepared.dropped.filter((d) => d.type === 'aws_vpc_security_group_ingress_rule');
+    assert.equal(webhookRules.length, 1);
+    assert.match(webhookRules[0]!.address, /^aws_vpc_security_group_ingress_rule\.yunikorn-admission-webhook_rule_/);
     assert.equal(prepared.dropped.filter((d) => d.type === 'aws_eks_addon').length, 6);
     for (const d of prepared.dropped) assert.ok(d.reason.length > 10 && d.address.startsWith(`${d.type}.`), d.address);
     const kept = prepared.config!.resource!;
@@ -160,7 +164,7 @@ describe('e2e: checks and orders', () => {
     const match = /^e2e: 2 stacks deployed \(120 resources\), (\d+) skipped \(emulator lacks: (.+)\), remote-state reads only for 1 in-cluster stacks and (\d+) in-cluster resources of 1 mixed stacks, re-plan clean, destroyed \(kept by prevent_destroy, per runbook: bootstrap\), 7m11s$/.exec(line);
     assert.ok(match, line);
     assert.equal(Number(match[1]), deployed[0]!.dropped.length + deployed[1]!.dropped.length);
-    assert.equal(match[2], 'aws_ec2_tag, 4 aws_eks_access_entry, 4 aws_eks_access_policy_association, 6 aws_eks_addon, 3 aws_eks_pod_identity_association, aws_emrcontainers_job_template, aws_iam_policy');
+    assert.equal(match[2], 'aws_ec2_tag, 4 aws_eks_access_entry, 4 aws_eks_access_policy_association, 6 aws_eks_addon, aws_vpc_security_group_ingress_rule, 3 aws_eks_pod_identity_association, aws_emrcontainers_job_template, aws_iam_policy');
     assert.equal(Number(match[3]), deployed[1]!.inClusterResources);
     const tolerated = replanChanges(
       { resource_changes: [{ address: 'aws_eks_cluster.c', type: 'aws_eks_cluster', change: { actions: ['update'], before: { access_config: [] }, after: { access_config: [{}] } } }], output_changes: { arn: { actions: ['update'], after_unknown: true } } },

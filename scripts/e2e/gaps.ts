@@ -30,6 +30,11 @@ export const MISSING_APIS: readonly MissingApi[] = [
     whenConfigContains: 'cluster_security_group_id',
     reason: 'the emulated EKS cluster has no cluster security group (vpc_config.cluster_security_group_id is empty), so there is nothing to tag',
   },
+  {
+    type: 'aws_vpc_security_group_ingress_rule',
+    whenConfigContains: 'cluster_security_group_id',
+    reason: 'the emulated EKS cluster has no cluster security group, so a rule on it (the control plane to webhook port, YuniKorn 9089) has no group (AuthorizeSecurityGroupIngress: InvalidGroup.NotFound)',
+  },
 ];
 
 /**
