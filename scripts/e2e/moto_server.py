@@ -1,6 +1,6 @@
 """Starts moto's AWS API emulator (moto[server]) for `npm run e2e`, served over HTTPS.
 
-Harness-side only: nothing here changes the product. Two things differ from a plain `moto_server`:
+Harness-side only: nothing here changes the product. Three things differ from a plain `moto_server`:
 
 1. TLS with a throwaway certificate authority generated per run (`<dir>/ca.pem`, handed to
    Terraform through AWS_CA_BUNDLE and SSL_CERT_FILE), so the stacks talk to the emulator the way
@@ -12,6 +12,11 @@ Harness-side only: nothing here changes the product. Two things differ from a pl
    evaluated, `aws:SecureTransport` comes from the request's scheme, and a statement whose
    condition does not match does not apply, as in AWS: the product's bucket policies stay deployed
    and enforced (plain HTTP is still denied).
+3. One request at a time. moto's in-memory backends are not safe under its threaded server: with
+   two tenant stacks deploying at once, a CreateAlias of one came back AlreadyExistsException for
+   its own new alias (a retried request whose first attempt had been applied). Connections are
+   still accepted concurrently; each request is handled under one lock (moto answers in
+   milliseconds, so Terraform's parallelism is unaffected in practice).
 
 usage: python3 moto_server.py --port <port> --dir <folder for the CA and server key>
 """
@@ -100,6 +105,21 @@ def evaluate_bucket_policy_conditions() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def serialize_requests() -> None:
+    """Handles one request at a time (see 3. above)."""
+    import threading
+    from moto.server import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    handle = DomainDispatcherApplication.__call__
+
+    def locked(self, environ, start_response):  # type: ignore[no-untyped-def]
+        with lock:
+            return handle(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = locked  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -107,6 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     cert, key = write_certificates(args.dir)
     evaluate_bucket_policy_conditions()
+    serialize_requests()
     from moto.server import main as moto_main
     sys.stdout.flush()
     moto_main(["--host", "127.0.0.1", "--port", str(args.port), "--ssl-cert", cert, "--ssl-key", key])
