@@ -28,7 +28,7 @@ import { synthesize } from '../stacks/lib/synthesize.js';
 import { BOOTSTRAP_STACK } from '../stacks/bootstrap/stack.js';
 import { isMissingBucket, LOCAL_BACKEND_OVERRIDE, localBackendOverride } from './lib/bootstrap.js';
 import { repositoryRoot } from './lib/paths.js';
-import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
+import { terraformForCommand } from './lib/terraform.js';
 
 class BootstrapError extends Error {}
 
@@ -54,16 +54,8 @@ function main(argv: string[]): number {
   const environmentName = args.env ?? selectedEnvironmentName();
   const outdir = resolve(args.outdir ?? process.env.CDKTF_OUTDIR ?? join(root, 'cdktf.out'));
   const localState = resolve(args['local-state'] ?? join(root, '.state', environmentName, `${BOOTSTRAP_STACK}.tfstate`));
-  let terraform: string;
-  try {
-    terraform = findTerraform();
-  } catch (error) {
-    if (error instanceof TerraformUnavailableError) {
-      console.error(`bootstrap: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const terraform = terraformForCommand('bootstrap');
+  if (terraform === undefined) return 2;
 
   let location: string;
   try {

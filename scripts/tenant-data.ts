@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { tenantStackName } from '../stacks/tenant/contract.js';
 import { repositoryRoot } from './lib/paths.js';
 import { importId, retainedResources, TenantDataError } from './lib/tenant-data.js';
-import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
+import { terraformForCommand } from './lib/terraform.js';
 
 const USAGE = 'usage: tenant-data <release|adopt> <tenant> [--outdir <dir>]';
 
@@ -46,16 +46,8 @@ function main(argv: string[]): number {
     console.error(`tenant-data: ${dir}/cdk.tf.json does not exist: is tenants/${tenant}/tenant.yaml there? Synthesize first (npx cdktf synth)`);
     return 2;
   }
-  let terraform: string;
-  try {
-    terraform = findTerraform();
-  } catch (error) {
-    if (error instanceof TerraformUnavailableError) {
-      console.error(`tenant-data: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const terraform = terraformForCommand('tenant-data');
+  if (terraform === undefined) return 2;
   const run = (args: string[], capture = true) => {
     const result = spawnSync(terraform, args, { cwd: dir, encoding: 'utf8', stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', maxBuffer: 256 * 1024 * 1024 });
     if (result.status !== 0) throw new TenantDataError(`terraform ${args.join(' ')} failed in ${dir}${capture ? `:\n${result.stdout}${result.stderr}` : ''}`);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { disabledStack } from './lib/disabled-stacks.js';
 import { repositoryRoot } from './lib/paths.js';
-import { findTerraform, TerraformUnavailableError } from './lib/terraform.js';
+import { terraformForCommand } from './lib/terraform.js';
 
 const COMMANDS = ['plan'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -66,16 +66,8 @@ function main(): number {
     console.error(`tf: ${dir}/cdk.tf.json does not exist: run \`npm run synth\` (or \`npx cdktf synth\`) first`);
     return 2;
   }
-  let terraform: string;
-  try {
-    terraform = findTerraform();
-  } catch (error) {
-    if (error instanceof TerraformUnavailableError) {
-      console.error(`tf: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const terraform = terraformForCommand('tf');
+  if (terraform === undefined) return 2;
   const lock = `-lock-timeout=${values['lock-timeout']}`;
   run(terraform, ['init', '-input=false'], dir);
   run(terraform, ['plan', '-input=false', lock, '-out=plan.tfplan'], dir);

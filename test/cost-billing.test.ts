@@ -3,16 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, test } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CUR_COLUMNS, curUserTagKey, exportQueryStatement, JOB_COST_COLUMNS, tenantCostByJobSql } from '../modules/cost/cur.js';
 import { costReportsBucketName, dataExportName } from '../modules/cost/names.js';
 import { TENANT_TAG_KEY, UNTAGGABLE_AWS_RESOURCE_TYPES } from '../modules/guardrails/tags.js';
 import { explainQueryFailure, main as costCli, period, renderCostTable, type CostQuery } from '../scripts/cost.js';
-import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { COST_ALLOCATION_TAG_KEYS } from '../stacks/cost/stack.js';
 import { STACK_LAYERS, stackLayer } from '../stacks/lib/platform-stack.js';
 import { stackDefinitions } from '../stacks/registry.js';
 import { hasTagsArgument } from './support/guardrails.js';
+import { testTerraform } from './support/terraform.js';
 import { compiledScript, FIXTURE_REPO, resourcesOf, SOURCE_ROOT, synthStack, temporaryRoot, testEnvironment, type TerraformJson } from './support/synth.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
@@ -214,21 +214,13 @@ describe('cost stack (CUR 2.0 export, Athena)', () => {
   });
 });
 
-let terraform: OfflineTerraform | undefined;
-let terraformMissing = '';
-try {
-  terraform = offlineTerraform();
-} catch (error) {
-  if (!(error instanceof TerraformUnavailableError)) throw error;
-  terraformMissing = error.message;
-}
-const terraformTest = terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1' ? test.skip : test;
+const { terraformTest, need: needTerraform } = testTerraform();
 
 describe('cost stack against the provider schema', () => {
   terraformTest(
     'passes terraform validate offline (export, bucket policy, Glue, Athena, cost allocation tags)',
     () => {
-      assert.ok(terraform, terraformMissing);
+      const terraform = needTerraform();
       const dir = mkdtempSync(join(tmpdir(), 'cost-validate-'));
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify({ ...cost, terraform: { ...cost.terraform, backend: undefined } }));
       terraform.run(['init', '-backend=false', '-input=false', '-no-color'], dir);

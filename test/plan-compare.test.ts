@@ -18,32 +18,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from '@jest/globals';
-import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { comparePlans, EXIT_DIFFERENT, renderComparison } from '../scripts/plan-review/compare.js';
 import { readPlanFile, type TerraformPlan } from '../scripts/plan-review/review.js';
 import { compiledScript } from './support/synth.js';
 import { COMPARE_SCENARIOS, scenarioPlanFile } from './support/plan-scenarios.js';
+import { testTerraform } from './support/terraform.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'plan-compare-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-let terraform: OfflineTerraform | undefined;
-let missing = '';
-try {
-  terraform = offlineTerraform();
-} catch (error) {
-  if (!(error instanceof TerraformUnavailableError)) throw error;
-  missing = error.message;
-}
-const skip = terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1';
-const terraformTest = skip ? test.skip : test;
+const { terraformTest, need: needTerraform } = testTerraform();
 
 /** The scenarios' plans, from the run's one terraform plan of every test scenario (test/support/plan-scenarios.ts). */
 const plans = new Map<string, TerraformPlan>();
 
 beforeAll(async () => {
-  if (skip) return;
-  if (!terraform) throw new Error(`terraform unavailable: ${missing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
+  if (terraformTest === test.skip) return;
+  needTerraform();
   for (const name of COMPARE_SCENARIOS) plans.set(name, readPlanFile(await scenarioPlanFile(`compare-${name}`)));
 }, 240_000);
 

@@ -13,7 +13,6 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from '@jest/globals';
-import { offlineTerraform, TerraformUnavailableError, type OfflineTerraform } from '../scripts/lib/terraform.js';
 import { renderMarkdown } from '../scripts/plan-review/markdown.js';
 import {
   diffPolicyDocuments,
@@ -32,6 +31,7 @@ import {
   type TerraformPlan,
 } from '../scripts/plan-review/review.js';
 import { SOURCE_ROOT } from './support/synth.js';
+import { testTerraform } from './support/terraform.js';
 import { scenarioPlanFile, type ReviewScenario } from './support/plan-scenarios.js';
 
 const FIXTURES = join(SOURCE_ROOT, 'test/fixtures/plan-review');
@@ -44,31 +44,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // ---------------------------------------------------------------------------------------------
 // Terraform-backed plans
 
-let terraform: OfflineTerraform | undefined;
-let terraformMissing = '';
-try {
-  terraform = offlineTerraform();
-} catch (error) {
-  if (!(error instanceof TerraformUnavailableError)) throw error;
-  terraformMissing = error.message;
-}
-
-/**
- * Tests that need terraform: skipped (and listed as skipped) only when terraform or the mirror is
- * missing and SKIP_TERRAFORM_VALIDATE=1; otherwise a missing terraform fails them.
- */
-const terraformTest = terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1' ? test.skip : test;
-if (terraform === undefined && process.env.SKIP_TERRAFORM_VALIDATE === '1') {
-  console.warn(`SKIPPED: terraform unavailable (${terraformMissing}); unset SKIP_TERRAFORM_VALIDATE to make these tests fail`);
-}
-
-/** The terraform runner; a missing terraform fails the test that needs it. */
-function needTerraform(): OfflineTerraform {
-  if (terraform) return terraform;
-  throw new Error(`terraform unavailable: ${terraformMissing} (set SKIP_TERRAFORM_VALIDATE=1 to skip these tests)`);
-}
+const { terraformTest, need: needTerraform } = testTerraform();
 
 const policy = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
 /**
  * The scenarios' plans come from the run's one terraform plan of every test scenario
  * (test/support/plan-scenarios.ts, started by the global setup), copied to

@@ -39,6 +39,20 @@ export function findTerraform(): string {
   throw new TerraformUnavailableError(`terraform is not on PATH (install Terraform >= ${MINIMUM_TERRAFORM_VERSION} or set TERRAFORM_BIN)`);
 }
 
+/**
+ * The terraform binary for a command-line tool, or undefined after printing
+ * `<command>: <what is missing>` to stderr (the caller then exits 2). Other errors propagate.
+ */
+export function terraformForCommand(command: string): string | undefined {
+  try {
+    return findTerraform();
+  } catch (error) {
+    if (!(error instanceof TerraformUnavailableError)) throw error;
+    console.error(`${command}: ${error.message}`);
+    return undefined;
+  }
+}
+
 /** Providers (e.g. `hashicorp/aws`) and versions available in a mirror root. */
 export function mirroredProviders(root: string): Map<string, string[]> {
   const providers = new Map<string, string[]>();
